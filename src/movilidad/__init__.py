@@ -1,0 +1,3 @@
+"""Movilidad: software to run a Safe Mobility Office."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m movilidad`` runs the command line."""
+
+from movilidad.cli import main
+
+main()

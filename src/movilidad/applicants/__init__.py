@@ -1,0 +1,1 @@
+"""Applicants: the people who apply, with their identity documents."""

@@ -1,0 +1,1 @@
+"""Cases: one per household application, from submission to travel or closure."""

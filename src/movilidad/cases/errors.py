@@ -1,0 +1,13 @@
+"""Errors of the cases context."""
+
+from __future__ import annotations
+
+from movilidad.kernel.errors import DomainError
+
+
+class TransitionNotAllowed(DomainError):
+    code = "transition_not_allowed"
+
+
+class ReasonRequired(DomainError):
+    code = "reason_required"

@@ -1,0 +1,29 @@
+"""Imports every entity so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+from movilidad.applicants.models import Applicant, ApplicantNationality, IdentityDocument
+from movilidad.audit.models import AuditEvent
+from movilidad.cases.models import Case, CaseEvent
+from movilidad.db.base import Base
+from movilidad.households.models import Household, HouseholdMember
+from movilidad.jobs.models import JobFailure
+from movilidad.offices.models import Office
+from movilidad.staff.models import Role, RoleAssignment, StaffUser
+
+__all__ = [
+    "Applicant",
+    "ApplicantNationality",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "Household",
+    "HouseholdMember",
+    "IdentityDocument",
+    "JobFailure",
+    "Office",
+    "Role",
+    "RoleAssignment",
+    "StaffUser",
+]

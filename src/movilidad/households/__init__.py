@@ -1,0 +1,1 @@
+"""Households: a principal applicant and the members travelling with them."""

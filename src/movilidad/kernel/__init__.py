@@ -1,0 +1,1 @@
+"""Shared building blocks with no framework dependency: ids, references, clock, errors."""

@@ -1,0 +1,1 @@
+"""Safe Mobility Offices: where applicants are interviewed and cases are handled."""

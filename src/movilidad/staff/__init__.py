@@ -1,0 +1,1 @@
+"""Staff accounts of the agencies that run an office, and their roles."""
