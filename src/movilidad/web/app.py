@@ -1,0 +1,161 @@
+"""The application factory.
+
+``create_app(settings)`` builds the FastAPI app: database engine and session factory,
+translations, job queue, middleware (request id, language, security headers, request
+log, error pages) and routes. Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from movilidad.config import Settings, load_settings
+from movilidad.db.engine import check_connection, make_engine, make_session_factory
+from movilidad.i18n import load_catalogues, parse_accept_language
+from movilidad.jobs.queue import JobQueue
+from movilidad.kernel.crypto import configure_cipher
+from movilidad.kernel.languages import SUPPORTED_LANGUAGES
+from movilidad.logs import configure_logging
+from movilidad.web.public import routes as public_routes
+from movilidad.web.templating import TEMPLATE_DIR, Renderer
+
+log = structlog.get_logger("movilidad.web")
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+_ERROR_TEMPLATES = {400: "errors/400.html", 404: "errors/404.html", 405: "errors/405.html"}
+
+
+def choose_language(request: Request, default: str) -> tuple[str, bool]:
+    """The request's language and whether it was chosen now (``?lang=``).
+
+    Order: a supported ``?lang=`` parameter, then the ``lang`` cookie (the saved choice),
+    then ``Accept-Language``, then the configured default.
+    """
+    asked = request.query_params.get("lang", "").strip().lower()
+    if asked in SUPPORTED_LANGUAGES:
+        return asked, True
+    saved = request.cookies.get(LANGUAGE_COOKIE, "")
+    if saved in SUPPORTED_LANGUAGES:
+        return saved, False
+    accepted = parse_accept_language(request.headers.get("accept-language", ""))
+    return (accepted[0] if accepted else default), False
+
+
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web application for ``settings`` (default: :func:`load_settings`).
+
+    Raises :class:`~movilidad.kernel.errors.ConfigError` for invalid configuration.
+    """
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    configure_cipher(settings.data_key_bytes())
+    engine = make_engine(settings.effective_database_url)
+    catalogues = load_catalogues(settings.locale_dir)
+
+    app = FastAPI(
+        title="Movilidad",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.renderer = Renderer(catalogues)
+    app.state.jobs = JobQueue(settings, app.state.session_factory)
+
+    renderer: Renderer = app.state.renderer
+    secure_cookies = settings.base_url.startswith("https://")
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        request_id = secrets.token_hex(8)
+        request.state.request_id = request_id
+        language, chosen = choose_language(request, settings.default_language)
+        request.state.language = language
+        try:
+            response: Response = await call_next(request)
+        except Exception:
+            log.exception("unhandled_error", request_id=request_id, route=_route_template(request))
+            response = renderer.render(request, "errors/500.html", status_code=500)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("Content-Language", language)
+        response.headers.setdefault("Vary", "Accept-Language, Cookie")
+        if chosen:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                language,
+                max_age=LANGUAGE_COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="lax",
+                secure=secure_cookies,
+            )
+        log.info(
+            "request",
+            request_id=request_id,
+            method=request.method,
+            route=_route_template(request),
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            lang=language,
+        )
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        template = _ERROR_TEMPLATES.get(exc.status_code)
+        if template is None:
+            template = "errors/500.html" if exc.status_code >= 500 else "errors/400.html"
+        response = renderer.render(request, template, status_code=exc.status_code)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return renderer.render(request, "errors/400.html", status_code=400)
+
+    @app.get("/healthz", name="healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        """200 ``{"status": "ok"}`` when the database answers, else 503."""
+        try:
+            check_connection(engine)
+        except SQLAlchemyError:
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    app.mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static")
+    app.include_router(public_routes.router)
+    return app

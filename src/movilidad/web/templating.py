@@ -1,0 +1,76 @@
+"""Jinja2 rendering with per-request translations.
+
+Templates use ``{% trans %}`` blocks and ``_()``; the translation functions are put in
+each render's context, so one shared environment serves every language safely.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from movilidad.i18n import Catalogues, country_name, format_long_date
+from movilidad.kernel.languages import LANGUAGE_NATIVE_NAMES, SUPPORTED_LANGUAGES
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    # Placeholders so templates compile; real callables come with each render.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+class Renderer:
+    """Renders a template for a request in the request's language."""
+
+    def __init__(self, catalogues: Catalogues) -> None:
+        self.env = make_environment()
+        self.catalogues = catalogues
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        language: str = getattr(request.state, "language", SUPPORTED_LANGUAGES[0])
+        translations = self.catalogues.get(language)
+
+        def gettext(message: str, **variables: Any) -> str:
+            text = translations.gettext(message)
+            return text % variables if variables else text
+
+        def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+            text = translations.ngettext(singular, plural, n)
+            return text % {"num": n, **variables}
+
+        values: dict[str, Any] = {
+            "request": request,
+            "lang": language,
+            "languages": [(code, LANGUAGE_NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+            "gettext": gettext,
+            "ngettext": ngettext,
+            "_": gettext,
+            "country_name": lambda code: country_name(code, language),
+            "long_date": lambda value: format_long_date(value, language),
+            "url_for": request.app.url_path_for,
+            "path_with_lang": lambda code: f"{request.url.path}?lang={code}",
+        }
+        values.update(context or {})
+        html = self.env.get_template(template).render(values)
+        return HTMLResponse(html, status_code=status_code)
