@@ -1,0 +1,324 @@
+"""The ``movilidad`` command line (Typer).
+
+Every command loads the settings first; a configuration problem ends the command
+with one line naming the setting and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from movilidad.config import JobsBackend, Settings, load_settings
+from movilidad.db import migrate
+from movilidad.db.engine import check_connection, make_engine, make_session_factory
+from movilidad.db.uow import UnitOfWork
+from movilidad.kernel.crypto import configure_cipher
+from movilidad.kernel.errors import ConfigError, DomainError
+from movilidad.kernel.permissions import RoleName
+from movilidad.logs import configure_logging
+
+app = typer.Typer(help="Movilidad: run a Safe Mobility Office.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(jobs_app, name="jobs")
+
+console = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class StartupError(Exception):
+    """A problem found before serving, already phrased for the operator."""
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn configuration and start-up errors into one clear line and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            raise _fail(f"configuration: {exc}") from None
+        except StartupError as exc:
+            raise _fail(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _connect(settings: Settings) -> None:
+    """Check the database answers; raise :class:`StartupError` naming the setting."""
+    try:
+        engine = make_engine(settings.effective_database_url)
+    except (ArgumentError, ValueError) as exc:
+        raise StartupError(f"MOVILIDAD_DATABASE_URL: {exc}") from None
+    try:
+        check_connection(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise StartupError(
+            f"MOVILIDAD_DATABASE_URL: cannot connect to the database ({reason})"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def _upgrade(settings: Settings) -> None:
+    _connect(settings)
+    try:
+        migrate.upgrade(settings.effective_database_url)
+    except SQLAlchemyError as exc:
+        raise StartupError(f"database migration failed: {exc}") from None
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port"
+            ) from None
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from movilidad.web.app import create_app
+
+    configure_logging(settings.log_level)
+    _check_port(host, port)
+    web_app = create_app(settings)
+    uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+
+
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")]
+
+
+@app.command()
+@friendly_errors
+def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+    """Serve the web application (migrate first with `movilidad db upgrade`)."""
+    settings = load_settings()
+    _connect(settings)
+    _serve(settings, host, port)
+
+
+@app.command()
+@friendly_errors
+def demo(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder for the demo's SQLite database, keys and files.")
+    ] = Path("var"),
+    households: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Households to invent.")
+    ] = 130,
+) -> None:
+    """Run a demonstration office on an embedded SQLite database under DATA_DIR.
+
+    Migrates, loads the pathway catalogue when present, seeds five offices, staff
+    accounts and synthetic households (first run only), prints the address and the demo
+    logins (new passwords on every start), then serves.
+    """
+    from movilidad.seed.demo import seed_demo
+
+    data_dir = data_dir.resolve()
+    database = data_dir / "movilidad.sqlite3"
+    settings = load_settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{database}",
+        jobs_backend=JobsBackend.IMMEDIATE,
+        base_url=f"http://{host}:{port}",
+    )
+    _check_port(host, port)
+    configure_cipher(settings.data_key_bytes())
+    with console.status("Migrating the database…"):
+        _upgrade(settings)
+    catalogue_files = (
+        sorted(settings.catalogue_dir.glob("*.y*ml")) if settings.catalogue_dir.is_dir() else []
+    )
+
+    engine = make_engine(settings.effective_database_url)
+    with (
+        UnitOfWork(make_session_factory(engine)) as uow,
+        Progress(
+            TextColumn("Seeding demo households"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("seed", total=households)
+        report = seed_demo(uow, households=households, progress=lambda n: progress.advance(task, n))
+    engine.dispose()
+
+    console.print(f"[bold]Movilidad demo[/] — data in {data_dir}")
+    if report.created:
+        console.print(
+            f"Seeded {report.offices} offices, {report.households} households "
+            f"({report.applicants} applicants)."
+        )
+    else:
+        console.print(f"Using the existing demo data ({report.offices} offices).")
+    console.print(
+        f"Pathway catalogue: {len(catalogue_files)} pathway files in {settings.catalogue_dir}"
+    )
+    table = Table(title="Demo logins (new passwords each start)")
+    for column in ("username", "password", "role", "scope"):
+        table.add_column(column)
+    for login in report.logins:
+        table.add_row(login.username, login.password, str(login.role), login.scope)
+    console.print(table)
+    console.print(f"Open [bold]http://{host}:{port}/[/] — press Ctrl+C to stop.", highlight=False)
+    sys.stdout.flush()
+    _serve(settings, host, port)
+
+
+@db_app.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    settings = load_settings()
+    _upgrade(settings)
+    console.print("Database is at the newest revision.")
+
+
+@db_app.command("check")
+@friendly_errors
+def db_check() -> None:
+    """Fail (exit 1) when the models and the migrations disagree."""
+    settings = load_settings()
+    _connect(settings)
+    try:
+        migrate.check(settings.effective_database_url)
+    except migrate.SchemaDrift as exc:
+        raise _fail(f"models and migrations differ: {exc}", code=1) from None
+    console.print("Models and migrations match.")
+
+
+@users_app.command("create")
+@friendly_errors
+def users_create(
+    username: Annotated[str, typer.Option(help="Sign-in name: lower-case letters, digits, . _ -")],
+    full_name: Annotated[str, typer.Option(help="The person's name.")],
+    email: Annotated[str, typer.Option(help="Work e-mail address.")],
+    role: Annotated[RoleName, typer.Option(help="The role to grant.")],
+    office: Annotated[str | None, typer.Option(help="Limit to this office code.")] = None,
+    country: Annotated[str | None, typer.Option(help="Limit to this country (alpha-3).")] = None,
+    language: Annotated[str, typer.Option(help="Preferred language (ISO 639-1).")] = "es",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a staff account. Without --office or --country the role covers all offices."""
+    from movilidad.staff.services import create_staff_user
+
+    settings = load_settings()
+    _connect(settings)
+    configure_cipher(settings.data_key_bytes())
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            user = create_staff_user(
+                uow,
+                username=username,
+                full_name=full_name,
+                email=email,
+                password=password,
+                role=role,
+                office_code=office,
+                country=country.upper() if country else None,
+                preferred_language=language,
+            )
+            uow.commit()
+    except DomainError as exc:
+        raise _fail(str(exc), code=1) from None
+    finally:
+        engine.dispose()
+    console.print(f"Created {user.username} ({role}).")
+
+
+@app.command()
+@friendly_errors
+def worker(
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker threads.")] = 2,
+) -> None:
+    """Run background jobs from the queue (MOVILIDAD_JOBS_BACKEND sqlite or redis)."""
+    from movilidad.jobs.queue import JobQueue
+
+    settings = load_settings()
+    if settings.jobs_backend is JobsBackend.IMMEDIATE:
+        raise StartupError(
+            "MOVILIDAD_JOBS_BACKEND is 'immediate': jobs run inside the web process; "
+            "set it to 'sqlite' or 'redis' to use a worker"
+        )
+    _connect(settings)
+    configure_logging(settings.log_level)
+    configure_cipher(settings.data_key_bytes())
+    engine = make_engine(settings.effective_database_url)
+    JobQueue(settings, make_session_factory(engine)).run_worker(workers=workers)
+
+
+@jobs_app.command("failures")
+@friendly_errors
+def jobs_failures(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 50,
+) -> None:
+    """List failed job attempts, newest first."""
+    from movilidad.jobs.models import JobFailure
+
+    settings = load_settings()
+    _connect(settings)
+    engine = make_engine(settings.effective_database_url)
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        rows = uow.session.scalars(
+            select(JobFailure).order_by(JobFailure.failed_at.desc()).limit(limit)
+        ).all()
+    engine.dispose()
+    table = Table(title=f"Failed job attempts ({len(rows)})")
+    for column in ("failed at (UTC)", "job", "task id", "retries left", "error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row.failed_at.isoformat(timespec="seconds"),
+            row.job_name,
+            row.task_id,
+            "final" if row.final else str(row.retries_left),
+            row.error,
+        )
+    console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Synthetic demonstration data: offices, staff accounts and applicants."""

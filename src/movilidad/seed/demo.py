@@ -1,0 +1,417 @@
+"""Demonstration data: five offices, staff accounts and synthetic households.
+
+The offices are the real Safe Mobility Office cities (``shared`` reference, a.1):
+Bogotá and Cali (Colombia), San José (Costa Rica), Guatemala City and Quito. The
+applicants are synthetic: names drawn from :mod:`movilidad.seed.names`, nationalities
+in the proportions each office served (reference, b.1), valid phone numbers for the
+office country, cases spread over the workflow. Nothing here is used by the tests.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final
+
+from movilidad.applicants.models import Applicant, DocumentType, IdentityDocument, Sex
+from movilidad.cases.models import CaseStatus, CloseReason
+from movilidad.cases.services import open_case
+from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household, Relationship
+from movilidad.kernel.actors import ActorKind
+from movilidad.kernel.clock import utcnow
+from movilidad.kernel.contact import InvalidPhone, normalize_phone
+from movilidad.kernel.permissions import RoleName
+from movilidad.offices.models import Office
+from movilidad.offices.repository import OfficeRepository
+from movilidad.seed import names
+from movilidad.staff.repository import StaffRepository
+from movilidad.staff.services import create_staff_user, ensure_roles, reset_password
+
+
+@dataclass(frozen=True)
+class OfficeSeed:
+    code: str
+    name: str
+    country: str
+    alpha2: str
+    city: str
+    time_zone: str
+    languages: tuple[str, ...]
+    #: nationality (alpha-3) → weight, after the office's published intake (b.1)
+    nationalities: tuple[tuple[str, int], ...]
+    phone_prefixes: tuple[str, ...]  # national mobile prefixes; digits are appended
+    phone_digits: int
+
+
+OFFICES: Final = (
+    OfficeSeed(
+        "col-bog",
+        "Oficina de Movilidad Segura Bogotá",
+        "COL",
+        "CO",
+        "Bogotá",
+        "America/Bogota",
+        ("es", "en", "ht", "pt", "fr"),
+        (("VEN", 70), ("HTI", 15), ("CUB", 15)),
+        ("300", "301", "310", "311", "320", "350"),
+        7,
+    ),
+    OfficeSeed(
+        "col-cal",
+        "Oficina de Movilidad Segura Cali",
+        "COL",
+        "CO",
+        "Cali",
+        "America/Bogota",
+        ("es", "en", "ht"),
+        (("VEN", 75), ("HTI", 15), ("CUB", 10)),
+        ("300", "313", "315", "317", "321"),
+        7,
+    ),
+    OfficeSeed(
+        "cri-sjo",
+        "Oficina de Movilidad Segura San José",
+        "CRI",
+        "CR",
+        "San José",
+        "America/Costa_Rica",
+        ("es", "en"),
+        (("NIC", 70), ("VEN", 30)),
+        ("8", "7", "6"),
+        7,
+    ),
+    OfficeSeed(
+        "gtm-gua",
+        "Oficina de Movilidad Segura Ciudad de Guatemala",
+        "GTM",
+        "GT",
+        "Ciudad de Guatemala",
+        "America/Guatemala",
+        ("es", "en"),
+        (("GTM", 85), ("HND", 5), ("SLV", 5), ("NIC", 5)),
+        ("5", "4", "3"),
+        7,
+    ),
+    OfficeSeed(
+        "ecu-uio",
+        "Oficina de Movilidad Segura Quito",
+        "ECU",
+        "EC",
+        "Quito",
+        "America/Guayaquil",
+        ("es", "en", "ht"),
+        (("VEN", 55), ("COL", 20), ("HTI", 10), ("CUB", 10), ("NIC", 5)),
+        ("09",),
+        8,
+    ),
+)
+
+_HAITIAN_HOUSEHOLD_LANGUAGES: Final = ("ht", "ht", "ht", "fr", "es")
+
+#: Statuses of demo cases with their weights: most wait early in the workflow.
+_STATUS_WEIGHTS: Final = (
+    (CaseStatus.SUBMITTED, 40),
+    (CaseStatus.PRE_SCREENED, 20),
+    (CaseStatus.INTERVIEW_SCHEDULED, 10),
+    (CaseStatus.INTERVIEWED, 8),
+    (CaseStatus.REFERRED, 8),
+    (CaseStatus.DECISION_RECEIVED, 4),
+    (CaseStatus.TRAVELLED, 3),
+    (CaseStatus.CLOSED, 7),
+)
+_PATH: Final = (
+    CaseStatus.PRE_SCREENED,
+    CaseStatus.INTERVIEW_SCHEDULED,
+    CaseStatus.INTERVIEWED,
+    CaseStatus.REFERRED,
+    CaseStatus.DECISION_RECEIVED,
+    CaseStatus.TRAVELLED,
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: RoleName
+    scope: str
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    offices: int
+    households: int
+    applicants: int
+    logins: list[DemoLogin]
+    created: bool  # False when the data already existed and only passwords were reset
+
+
+def _demo_accounts() -> list[tuple[str, str, RoleName, str | None, str | None]]:
+    """(username, full name, role, office code, country) of each demo account."""
+    accounts: list[tuple[str, str, RoleName, str | None, str | None]] = []
+    for office in OFFICES:
+        short = office.code.split("-")[1]
+        accounts.append(
+            (
+                f"caseworker.{short}",
+                f"Caseworker {office.city}",
+                RoleName.CASEWORKER,
+                office.code,
+                None,
+            )
+        )
+    accounts += [
+        ("supervisor.col", "Supervisor Colombia", RoleName.SUPERVISOR, None, "COL"),
+        ("manager.bog", "Office manager Bogotá", RoleName.OFFICE_MANAGER, "col-bog", None),
+        ("liaison.partner", "Partner liaison", RoleName.PARTNER_LIAISON, None, None),
+        ("analyst", "Data analyst", RoleName.DATA_ANALYST, None, None),
+        ("admin", "Administrator", RoleName.ADMINISTRATOR, None, None),
+    ]
+    return accounts
+
+
+class _Generator:
+    def __init__(self, rng: random.Random, today: date) -> None:
+        self.rng = rng
+        self.today = today
+
+    def pick_weighted(self, pairs: tuple[tuple[str, int], ...]) -> str:
+        values = [v for v, _ in pairs]
+        weights = [w for _, w in pairs]
+        return self.rng.choices(values, weights=weights)[0]
+
+    def birth_date(self, min_age: int, max_age: int) -> date:
+        age_days = self.rng.randint(min_age * 365 + 1, max_age * 365 + 300)
+        return self.today - timedelta(days=age_days)
+
+    def name(
+        self,
+        nationality: str,
+        sex: Sex,
+        family: tuple[str, str | None] | None = None,
+    ) -> tuple[str, str, str | None]:
+        rng = self.rng
+        pool: tuple[str, ...]
+        if nationality == "HTI":
+            pool = names.HAITIAN_FEMALE if sex is Sex.FEMALE else names.HAITIAN_MALE
+            surname = family[0] if family else rng.choice(names.HAITIAN_SURNAMES)
+            return rng.choice(pool), surname, None
+        pool = names.HISPANIC_FEMALE if sex is Sex.FEMALE else names.HISPANIC_MALE
+        surnames = {
+            "CUB": names.CUBAN_SURNAMES,
+            "NIC": names.NICARAGUAN_SURNAMES,
+            "GTM": names.GUATEMALAN_SURNAMES,
+        }.get(nationality, names.HISPANIC_SURNAMES)
+        first = family[0] if family else rng.choice(surnames)
+        second: str | None = rng.choice(surnames)
+        if family is None and rng.random() < 0.08:
+            second = None  # not everyone uses a second surname
+        return rng.choice(pool), first, second
+
+    def phone(self, office: OfficeSeed) -> str:
+        for _ in range(20):
+            prefix = self.rng.choice(office.phone_prefixes)
+            digits = "".join(str(self.rng.randint(0, 9)) for _ in range(office.phone_digits))
+            try:
+                return normalize_phone(prefix + digits, office.alpha2)
+            except InvalidPhone:
+                continue
+        raise RuntimeError(f"no valid demo phone number for {office.code}")
+
+    def document(self, nationality: str) -> IdentityDocument:
+        rng = self.rng
+        if rng.random() < 0.55:
+            number = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(2)) + "".join(
+                str(rng.randint(0, 9)) for _ in range(7)
+            )
+            return IdentityDocument.record(
+                type=DocumentType.PASSPORT,
+                number=number,
+                issuing_country=nationality,
+                expires_on=self.today + timedelta(days=rng.randint(-900, 3000)),
+            )
+        if nationality == "VEN":
+            number = f"V-{rng.randint(10, 32)}.{rng.randint(0, 999):03d}.{rng.randint(0, 999):03d}"
+        else:
+            number = str(rng.randint(10_000_000, 99_999_999_999))
+        return IdentityDocument.record(
+            type=DocumentType.NATIONAL_ID, number=number, issuing_country=nationality
+        )
+
+
+def _make_applicant(
+    gen: _Generator,
+    office: OfficeSeed,
+    nationality: str,
+    sex: Sex,
+    dob: date,
+    language: str,
+    family: tuple[str, str | None] | None = None,
+    contact: bool = False,
+) -> Applicant:
+    given, first, second = gen.name(nationality, sex, family)
+    applicant = Applicant.register(
+        given_names=given,
+        first_surname=first,
+        second_surname=second,
+        date_of_birth=dob,
+        sex=sex,
+        nationalities=[nationality],
+        country_of_birth=nationality,
+        current_country=office.country,
+        preferred_language=language,
+        phone_e164=gen.phone(office) if contact else None,
+        email=(
+            f"{given.split()[0].lower()}.{gen.rng.randint(100, 9999)}@example.org"
+            if contact and gen.rng.random() < 0.7
+            else None
+        ),
+        today=gen.today,
+    )
+    if dob <= gen.today - timedelta(days=18 * 365) or gen.rng.random() < 0.3:
+        applicant.documents.append(gen.document(nationality))
+    return applicant
+
+
+def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: Office) -> int:
+    rng = gen.rng
+    nationality = gen.pick_weighted(seed.nationalities)
+    language = rng.choice(_HAITIAN_HOUSEHOLD_LANGUAGES) if nationality == "HTI" else "es"
+    sex = rng.choice((Sex.FEMALE, Sex.MALE))
+    principal = _make_applicant(
+        gen, seed, nationality, sex, gen.birth_date(18, 62), language, contact=True
+    )
+    household = Household.form(principal)
+    roll = rng.random()
+    if roll < 0.45:
+        partner_sex = Sex.MALE if sex is Sex.FEMALE else Sex.FEMALE
+        partner = _make_applicant(
+            gen, seed, nationality, partner_sex, gen.birth_date(18, 60), language
+        )
+        relationship = (
+            Relationship.SPOUSE if rng.random() < 0.6 else Relationship.COMMON_LAW_PARTNER
+        )
+        household.add_member(partner, relationship)
+    if roll < 0.75:
+        family = (principal.first_surname, principal.second_surname)
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            child = _make_applicant(
+                gen,
+                seed,
+                nationality,
+                rng.choice((Sex.FEMALE, Sex.MALE)),
+                gen.birth_date(0, 17),
+                language,
+                family=family,
+            )
+            household.add_member(
+                child, Relationship.CHILD if rng.random() < 0.85 else Relationship.STEPCHILD
+            )
+    if rng.random() < 0.06:
+        parent = _make_applicant(
+            gen,
+            seed,
+            nationality,
+            rng.choice((Sex.FEMALE, Sex.MALE)),
+            gen.birth_date(55, 80),
+            language,
+        )
+        household.add_member(parent, Relationship.PARENT)
+    uow.session.add(household)
+
+    submitted_at = utcnow() - timedelta(days=rng.randint(1, 400), minutes=rng.randint(0, 1439))
+    case = open_case(uow, household=household, office=office, now=submitted_at)
+    target = CaseStatus(gen.pick_weighted(tuple((s.value, w) for s, w in _STATUS_WEIGHTS)))
+    at = submitted_at
+    if target is CaseStatus.CLOSED:
+        steps = _PATH[: rng.randint(0, 3)]
+    else:
+        steps = _PATH[: _PATH.index(target) + 1] if target in _PATH else ()
+    for status in steps:
+        at = min(at + timedelta(days=rng.randint(2, 30)), utcnow())
+        case.transition_to(status, actor_kind=ActorKind.STAFF, now=at)
+    if target is CaseStatus.CLOSED:
+        at = min(at + timedelta(days=rng.randint(2, 30)), utcnow())
+        reason = rng.choice(
+            (
+                CloseReason.NOT_ELIGIBLE,
+                CloseReason.WITHDRAWN,
+                CloseReason.NO_SHOW_CANNOT_BE_CONTACTED,
+            )
+        )
+        case.transition_to(
+            CaseStatus.CLOSED, actor_kind=ActorKind.STAFF, close_reason=reason, now=at
+        )
+    return household.size
+
+
+def seed_demo(
+    uow: UnitOfWork,
+    *,
+    households: int = 130,
+    rng_seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SeedReport:
+    """Create the demo offices, staff and ``households`` synthetic households (about 2.5
+    people each) unless offices already exist; in every case give each demo account a
+    fresh random password. Commits once per batch of households so the caller's
+    progress bar moves. ``progress(n)`` is called after each household."""
+    offices_repo = OfficeRepository(uow.session)
+    created = not offices_repo.list_offices()
+    applicants = 0
+    if created:
+        ensure_roles(uow)
+        office_rows: list[tuple[OfficeSeed, Office]] = []
+        for seed in OFFICES:
+            office = Office.open(
+                code=seed.code,
+                name=seed.name,
+                country=seed.country,
+                city=seed.city,
+                time_zone=seed.time_zone,
+                languages=list(seed.languages),
+            )
+            offices_repo.add(office)
+            office_rows.append((seed, office))
+        uow.session.flush()
+        rng = random.Random(rng_seed)  # noqa: S311 - synthetic data, not security
+        gen = _Generator(rng, utcnow().date())
+        weights = [4, 2, 3, 2, 3]
+        for i in range(households):
+            seed, office = rng.choices(office_rows, weights=weights)[0]
+            applicants += _seed_household(uow, gen, seed, office)
+            if progress is not None:
+                progress(1)
+            if i % 25 == 24:
+                uow.commit()
+    logins: list[DemoLogin] = []
+    staff_repo = StaffRepository(uow.session)
+    for username, full_name, role, office_code, country in _demo_accounts():
+        password = "-".join(secrets.token_hex(3) for _ in range(3))
+        if staff_repo.get_staff_user_by_username(username) is None:
+            create_staff_user(
+                uow,
+                username=username,
+                full_name=full_name,
+                email=f"{username}@movilidad.invalid",
+                password=password,
+                role=role,
+                office_code=office_code,
+                country=country,
+            )
+        else:
+            reset_password(uow, username=username, password=password)
+        scope = office_code or country or "all"
+        logins.append(DemoLogin(username, password, role, scope))
+    uow.commit()
+    return SeedReport(
+        offices=len(offices_repo.list_offices()),
+        households=households if created else 0,
+        applicants=applicants,
+        logins=logins,
+        created=created,
+    )
