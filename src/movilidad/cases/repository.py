@@ -25,4 +25,4 @@ class CaseRepository:
         query = select(Case.status, func.count()).group_by(Case.status)
         if office_id is not None:
             query = query.where(Case.office_id == office_id)
-        return {status: count for status, count in self.session.execute(query).tuples()}
+        return {status: count for status, count in self.session.execute(query)}

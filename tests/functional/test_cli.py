@@ -1,0 +1,142 @@
+"""The command line as an operator uses it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_DATA_KEY
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MOVILIDAD_")}
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "movilidad", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=base,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def _one_clear_line(result: subprocess.CompletedProcess[str], setting: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert setting in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"MOVILIDAD_DATABASE_URL": "oracle://scott@tiger/db"}, "MOVILIDAD_DATABASE_URL"),
+        ({"MOVILIDAD_DATABASE_URL": "not a url at all"}, "MOVILIDAD_DATABASE_URL"),
+        (
+            {"MOVILIDAD_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"},
+            "MOVILIDAD_DATABASE_URL",
+        ),
+        ({"MOVILIDAD_ENV": "production"}, "MOVILIDAD_SECRET_KEY"),
+        ({"MOVILIDAD_ENV": "staging"}, "MOVILIDAD_ENV"),
+        ({"MOVILIDAD_DEFAULT_LANGUAGE": "de"}, "MOVILIDAD_DEFAULT_LANGUAGE"),
+        ({"MOVILIDAD_DATA_ENCRYPTION_KEY": "abc"}, "MOVILIDAD_DATA_ENCRYPTION_KEY"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_one_line(
+    tmp_path: Path, env: dict[str, str], setting: str
+) -> None:
+    for command in (["serve", "--port", "8599"], ["db", "upgrade"]):
+        result = run_cli(*command, env={"MOVILIDAD_DATA_DIR": str(tmp_path), **env})
+        _one_clear_line(result, setting)
+
+
+def test_upgrade_then_check_on_the_test_database(tmp_path: Path, database_url: str) -> None:
+    env = {"MOVILIDAD_DATABASE_URL": database_url, "MOVILIDAD_DATA_DIR": str(tmp_path)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    result = run_cli("db", "check", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "match" in result.stdout
+
+
+def test_users_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    env = {
+        "MOVILIDAD_DATA_DIR": str(tmp_path),
+        "MOVILIDAD_DATA_ENCRYPTION_KEY": TEST_DATA_KEY,
+    }
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    args = [
+        "users", "create", "--username", "lucia.admin", "--full-name", "Lucía Admin",
+        "--email", "lucia@agency.example", "--role", "administrator", "--password-stdin",
+    ]  # fmt: skip
+    created = run_cli(*args, env=env, stdin="a long enough passphrase\n")
+    assert created.returncode == 0, created.stderr
+    assert "Created lucia.admin" in created.stdout
+    again = run_cli(*args, env=env, stdin="a long enough passphrase\n")
+    assert again.returncode == 1
+    assert "taken" in again.stderr
+    assert "Traceback" not in again.stderr
+    weak = run_cli(*[a if a != "lucia.admin" else "other" for a in args], env=env, stdin="x\n")
+    assert weak.returncode == 1
+    assert "12 characters" in weak.stderr
+
+
+def test_worker_refuses_the_immediate_backend(tmp_path: Path) -> None:
+    result = run_cli("worker", env={"MOVILIDAD_DATA_DIR": str(tmp_path)})
+    _one_clear_line(result, "MOVILIDAD_JOBS_BACKEND")
+
+
+def test_worker_runs_on_the_sqlite_queue_until_interrupted(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOVILIDAD_")}
+    env.update({"MOVILIDAD_DATA_DIR": str(tmp_path), "MOVILIDAD_JOBS_BACKEND": "sqlite"})
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "movilidad", "worker", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "jobs.sqlite3").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (tmp_path / "jobs.sqlite3").exists()
+        assert process.poll() is None  # still running, waiting for jobs
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+
+
+def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("demo", "--port", str(port), "--data-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_jobs_failures_lists_an_empty_table(tmp_path: Path) -> None:
+    env = {"MOVILIDAD_DATA_DIR": str(tmp_path)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    result = run_cli("jobs", "failures", env=env)
+    assert result.returncode == 0
+    assert "Failed job attempts (0)" in result.stdout

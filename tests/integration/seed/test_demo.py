@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from movilidad.applicants.models import Applicant
+from movilidad.cases.models import Case
+from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household
+from movilidad.kernel.references import is_valid
+from movilidad.offices.models import Office
+from movilidad.seed.demo import OFFICES, seed_demo
+from movilidad.staff.passwords import verify_password
+from movilidad.staff.repository import StaffRepository
+
+
+def test_demo_seed_creates_offices_households_cases_and_logins(uow: UnitOfWork) -> None:
+    report = seed_demo(uow, households=40, rng_seed=11)
+    assert report.created
+    assert report.offices == len(OFFICES)
+    session = uow.session
+    assert session.scalar(select(func.count()).select_from(Household)) == 40
+    assert session.scalar(select(func.count()).select_from(Case)) == 40
+    applicants = session.scalar(select(func.count()).select_from(Applicant)) or 0
+    assert applicants == report.applicants >= 40
+    cities = set(session.scalars(select(Office.city)))
+    assert {"Bogotá", "Cali", "San José", "Ciudad de Guatemala", "Quito"} <= cities
+    assert all(is_valid(ref) for ref in session.scalars(select(Case.reference)))
+    for login in report.logins:
+        user = StaffRepository(session).get_staff_user_by_username(login.username)
+        assert user is not None
+        assert verify_password(user.password_hash, login.password)
+
+
+def test_names_look_like_the_region(uow: UnitOfWork) -> None:
+    seed_demo(uow, households=60, rng_seed=5)
+    names = [a.full_name for a in uow.session.scalars(select(Applicant))]
+    assert any(not n.isascii() for n in names)  # accents survive
+    assert any("-" in n for n in names)  # Haitian hyphenated names appear
+
+
+def test_a_second_start_keeps_data_and_changes_passwords(uow: UnitOfWork) -> None:
+    first = seed_demo(uow, households=5, rng_seed=3)
+    second = seed_demo(uow, households=5, rng_seed=3)
+    assert not second.created
+    assert uow.session.scalar(select(func.count()).select_from(Household)) == 5
+    old = {login.username: login.password for login in first.logins}
+    assert all(login.password != old[login.username] for login in second.logins)
