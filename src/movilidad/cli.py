@@ -29,7 +29,9 @@ from movilidad.kernel.errors import ConfigError, DomainError
 from movilidad.kernel.permissions import RoleName
 from movilidad.logs import configure_logging
 
-app = typer.Typer(help="Movilidad: run a Safe Mobility Office.", no_args_is_help=True)
+app = typer.Typer(
+    help="Movilidad: run a Safe Mobility Office.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
@@ -137,6 +139,9 @@ def demo(
     households: Annotated[
         int, typer.Option(min=1, max=100_000, help="Households to invent.")
     ] = 130,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same data.")
+    ] = 2023,
 ) -> None:
     """Run a demonstration office on an embedded SQLite database under DATA_DIR.
 
@@ -146,6 +151,7 @@ def demo(
     """
     from movilidad.seed.demo import seed_demo
 
+    _check_port(host, port)
     data_dir = data_dir.resolve()
     database = data_dir / "movilidad.sqlite3"
     settings = load_settings(
@@ -154,7 +160,6 @@ def demo(
         jobs_backend=JobsBackend.IMMEDIATE,
         base_url=f"http://{host}:{port}",
     )
-    _check_port(host, port)
     configure_cipher(settings.data_key_bytes())
     with console.status("Migrating the database…"):
         _upgrade(settings)
@@ -175,7 +180,9 @@ def demo(
         ) as progress,
     ):
         task = progress.add_task("seed", total=households)
-        report = seed_demo(uow, households=households, progress=lambda n: progress.advance(task, n))
+        report = seed_demo(
+            uow, households=households, rng_seed=seed, progress=lambda n: progress.advance(task, n)
+        )
     engine.dispose()
 
     console.print(f"[bold]Movilidad demo[/] — data in {data_dir}")

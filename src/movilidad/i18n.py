@@ -61,6 +61,15 @@ def load_catalogues(locale_dir: Path) -> Catalogues:
 #: CLDR has no Haitian Creole country names; these are the countries of the region
 #: and of the pathways, as written in Haitian Creole (others fall back to French).
 _HT_COUNTRIES: dict[str, str] = {
+    "ARG": "Ajantin",
+    "BLZ": "Beliz",
+    "BOL": "Bolivi",
+    "FRA": "Frans",
+    "GUY": "Giyàn",
+    "JAM": "Jamayik",
+    "PRY": "Paragwe",
+    "SUR": "Sirinam",
+    "URY": "Irigwe",
     "BRA": "Brezil",
     "CAN": "Kanada",
     "CHL": "Chili",

@@ -11,7 +11,7 @@ EXPECTED_H1 = {
     "es": "Oficina de Movilidad Segura",
     "en": "Safe Mobility Office",
     "fr": "Bureau de mobilité sûre",
-    "ht": "Biwo Mobilite an Sekirite",
+    "ht": "Biwo Migrasyon San Danje",
     "pt": "Escritório de Mobilidade Segura",
 }
 

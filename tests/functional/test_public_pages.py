@@ -17,7 +17,7 @@ TITLES = {
     "es": "Oficina de Movilidad Segura",
     "en": "Safe Mobility Office",
     "fr": "Bureau de mobilité sûre",
-    "ht": "Biwo Mobilite an Sekirite",
+    "ht": "Biwo Migrasyon San Danje",
     "pt": "Escritório de Mobilidade Segura",
 }
 
@@ -85,7 +85,7 @@ def test_not_found_page_is_in_the_users_language(client: TestClient) -> None:
 def test_wrong_method_gets_a_page_not_a_traceback(client: TestClient) -> None:
     response = client.post("/?lang=fr")
     assert response.status_code == 405
-    assert "Cette action n'est pas possible ici" in html.unescape(response.text)
+    assert "Vous ne pouvez pas faire cela ici" in html.unescape(response.text)
 
 
 def test_an_unexpected_error_shows_a_translated_page(
@@ -100,7 +100,7 @@ def test_an_unexpected_error_shows_a_translated_page(
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/explode?lang=es")
     assert response.status_code == 500
-    assert "Algo salió mal de nuestro lado" in response.text
+    assert "Tuvimos un problema de nuestra parte" in response.text
     assert "secret internals" not in response.text
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
