@@ -66,28 +66,37 @@ def _server_url(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a migrated, empty database used by this test run."""
+def _empty_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a new, empty database of the kind under test; dropped afterwards."""
     configured = os.environ.get("MOVILIDAD_TEST_DATABASE_URL", "")
     if not configured:
         path = tmp_path_factory.mktemp("db") / "test.sqlite3"
-        url = f"sqlite:///{path}"
-        migrate.upgrade(url)
-        yield url
+        yield f"sqlite:///{path}"
         return
     name = f"movilidad_test_{secrets.token_hex(4)}"
     admin = create_engine(_server_url(configured, "postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = _server_url(configured, name)
     try:
-        migrate.upgrade(url)
-        yield url
+        yield _server_url(configured, name)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a migrated, empty database used by this test run."""
+    for url in _empty_database(tmp_path_factory):
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new database with no schema at all, for migration tests."""
+    yield from _empty_database(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+pathways_app = typer.Typer(help="The pathway catalogue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(pathways_app, name="pathways")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
 
@@ -324,6 +326,87 @@ def jobs_failures(
             row.error,
         )
     console.print(table)
+
+
+@pathways_app.command("check")
+@friendly_errors
+def pathways_check(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Catalogue folder (default: MOVILIDAD_CATALOGUE_DIR).")
+    ] = None,
+) -> None:
+    """Validate every catalogue file; list each problem as FILE:LINE: REASON, exit 1."""
+    from movilidad.pathways.catalogue import check_catalogue
+
+    folder = directory or load_settings(with_secrets=False).catalogue_dir
+    catalogue, problems = check_catalogue(folder)
+    for problem in problems:
+        err.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+    if catalogue is None:
+        raise _fail(f"{len(problems)} problem(s) in {folder}", code=1)
+    versions = sum(len(p.versions) for p in catalogue.pathways.values())
+    criteria = sum(len(v.criteria) for p in catalogue.pathways.values() for v in p.versions)
+    console.print(
+        f"{len(catalogue.pathways)} pathways, {versions} versions, {criteria} criteria, "
+        f"{len(catalogue.facts.facts)} facts: OK"
+    )
+
+
+@app.command()
+@friendly_errors
+def screen(
+    file: Annotated[
+        str, typer.Argument(help="JSON file with one household's facts, or - for stdin.")
+    ],
+    as_of: Annotated[str, typer.Option("--as-of", help="Screening date, YYYY-MM-DD.")],
+    lang: Annotated[str, typer.Option("--lang", help="Language of the explanations.")] = "es",
+) -> None:
+    """Screen one household against every pathway on a date; print the results as JSON.
+
+    Invalid JSON, facts, date or language: every problem is listed on stderr, exit 2.
+    """
+    import json
+    from datetime import date
+
+    from movilidad.kernel.languages import SUPPORTED_LANGUAGES
+    from movilidad.pathways.catalogue import CatalogueInvalid, load_catalogue
+    from movilidad.pathways.facts import InvalidFacts, validate_facts
+    from movilidad.screening.engine import Screener
+
+    problems: list[str] = []
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        problems.append(f"--as-of: {as_of!r} is not a date written YYYY-MM-DD")
+    if lang not in SUPPORTED_LANGUAGES:
+        problems.append(f"--lang: {lang!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}")
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {file}: {exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        raw = None
+    try:
+        catalogue = load_catalogue(load_settings(with_secrets=False).catalogue_dir)
+    except CatalogueInvalid as exc:
+        raise _fail(
+            f"the catalogue is invalid ({len(exc.problems)} problems); "
+            "run `movilidad pathways check`"
+        ) from None
+    if raw is not None:
+        try:
+            facts = validate_facts(catalogue.facts, raw)
+        except InvalidFacts as exc:
+            problems.extend(f"{file}: {problem}" for problem in exc.problems)
+    if problems:
+        for problem in problems:
+            err.print(problem, highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2)
+    result = Screener(catalogue).screen(facts, day, lang)
+    sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
 
 
 def main() -> None:

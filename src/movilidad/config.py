@@ -199,12 +199,13 @@ def _read_or_create(path: Path, make: Any) -> str:
     return value
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(*, with_secrets: bool = True, **overrides: Any) -> Settings:
     """Read, validate and complete the settings.
 
     Input: the process environment (and ``.env``), plus keyword overrides that win
-    over both (used by the CLI's ``--data-dir`` and by tests).
-    Output: a frozen :class:`Settings` whose secrets are all set.
+    over both (used by the CLI's ``--data-dir`` and by tests). ``with_secrets=False``
+    skips creating development secrets (for commands that touch no data).
+    Output: a frozen :class:`Settings` whose secrets are all set (unless skipped).
     Raises :class:`ConfigError` naming the first invalid setting.
     """
     try:
@@ -215,7 +216,7 @@ def load_settings(**overrides: Any) -> Settings:
         message = str(first["msg"]).removeprefix("Value error, ")
         name = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
         raise ConfigError(name, message) from None
-    return resolve_secrets(settings)
+    return resolve_secrets(settings) if with_secrets else settings
 
 
 def resolve_secrets(settings: Settings) -> Settings:

@@ -9,6 +9,8 @@ from movilidad.db.base import Base
 from movilidad.households.models import Household, HouseholdMember
 from movilidad.jobs.models import JobFailure
 from movilidad.offices.models import Office
+from movilidad.pathways.models import PathwayVersionRecord
+from movilidad.screening.models import Screening, ScreeningOutcome
 from movilidad.staff.models import Role, RoleAssignment, StaffUser
 
 __all__ = [
@@ -23,7 +25,10 @@ __all__ = [
     "IdentityDocument",
     "JobFailure",
     "Office",
+    "PathwayVersionRecord",
     "Role",
     "RoleAssignment",
+    "Screening",
+    "ScreeningOutcome",
     "StaffUser",
 ]

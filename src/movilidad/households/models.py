@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm import relationship as orm_relationship
 
@@ -52,6 +53,9 @@ class Household(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     principal_applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"), index=True)
+    #: Answers to the eligibility questionnaire, keyed by fact name (see
+    #: ``catalogue/facts.yaml``); a fact not answered is absent (unknown).
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     principal: Mapped[Applicant] = orm_relationship(lazy="joined")
@@ -62,7 +66,7 @@ class Household(Base):
     @classmethod
     def form(cls, principal: Applicant) -> Household:
         """Start a household around its principal applicant."""
-        return cls(principal=principal)
+        return cls(principal=principal, answers={})
 
     def add_member(self, applicant: Applicant, relationship: Relationship) -> HouseholdMember:
         """Add a member. Raises :class:`DomainError` if the person is already in the

@@ -1,0 +1,1 @@
+"""Pathways: the catalogue of legal pathways, their dated versions and criteria."""

@@ -1,0 +1,1 @@
+"""Screening: which pathways a household may fit on a date, and why."""

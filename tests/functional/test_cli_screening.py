@@ -1,0 +1,79 @@
+"""`movilidad screen` and `movilidad pathways check` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from movilidad.config import PROJECT_ROOT
+from tests.functional.test_cli import run_cli
+
+VENEZUELAN = {
+    "nationalities": ["VEN"],
+    "date_of_birth": "1990-05-04",
+    "current_country": "COL",
+    "present_in_current_country_since": "2022-03-01",
+    "status_in_current_country": "regular",
+}
+
+
+def test_screen_a_household_from_a_file(tmp_path: Path) -> None:
+    facts = tmp_path / "household.json"
+    facts.write_text(json.dumps(VENEZUELAN), encoding="utf-8")
+    result = run_cli("screen", str(facts), "--as-of", "2023-07-15", "--lang", "es")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["as_of"] == "2023-07-15"
+    assert payload["results"]["smo-col"]["outcome"] == "eligible"
+    assert payload["results"]["smo-col"]["version"] == "2023-06"
+    assert payload["results"]["us-chnv"]["outcome"] == "needs_information"
+    assert payload["results"]["ca-family"]["outcome"] == "not_open"  # opened 17 Nov 2023
+
+
+def test_screen_reads_standard_input_and_reports_closed_programmes() -> None:
+    result = run_cli("screen", "-", "--as-of", "2025-03-01", stdin=json.dumps(VENEZUELAN))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["results"]["smo-col"] == {
+        "outcome": "not_open",
+        "version": None,
+        "criteria": [],
+    }
+
+
+def test_invalid_json_is_exit_2_with_the_position() -> None:
+    result = run_cli("screen", "-", "--as-of", "2023-07-15", stdin='{"nationalities": ["VEN"],}')
+    assert result.returncode == 2
+    assert "invalid JSON at line 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_problem_in_the_facts_is_listed() -> None:
+    bad = {"nationalities": ["Venezuela"], "date_of_birth": "04/05/1990", "colour": "red"}
+    result = run_cli("screen", "-", "--as-of", "2023-02-30", "--lang", "de", stdin=json.dumps(bad))
+    assert result.returncode == 2
+    for expected in ("--as-of", "--lang", "nationalities[0]", "date_of_birth", "colour"):
+        assert expected in result.stderr, expected
+    assert result.stdout == ""
+
+
+def test_pathways_check_passes_on_the_real_catalogue() -> None:
+    result = run_cli("pathways", "check")
+    assert result.returncode == 0, result.stderr
+    assert "10 pathways" in result.stdout
+
+
+def test_pathways_check_names_file_line_and_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "catalogue"
+    shutil.copytree(PROJECT_ROOT / "catalogue", folder)
+    path = folder / "smo-ecu.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "effective_from: 2023-10-18", "effective_from: soon"
+        ),
+        encoding="utf-8",
+    )
+    result = run_cli("pathways", "check", str(folder))
+    assert result.returncode == 1
+    assert "smo-ecu.yaml:" in result.stderr
+    assert "effective_from" in result.stderr
