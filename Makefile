@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export VENV
 
-.PHONY: help install demo serve test lint format typecheck check-schema messages lock ci clean
+.PHONY: help install demo serve test lint format typecheck check-schema check-catalogue messages lock ci bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,8 +27,8 @@ test: install ## Run the whole test suite: SQLite + Chromium, then PostgreSQL
 	bash scripts/test.sh $(ARGS)
 
 lint: install ## ruff, template format, import boundaries, translations
-	$(BIN)/ruff check src tests migrations scripts
-	$(BIN)/ruff format --check src tests migrations scripts
+	$(BIN)/ruff check src tests migrations scripts bench
+	$(BIN)/ruff format --check src tests migrations scripts bench
 	$(BIN)/djlint --check --lint src/movilidad/web/templates
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/check_messages.py
@@ -41,9 +41,16 @@ check-schema: install ## alembic check: models and migrations match
 	MOVILIDAD_DATA_DIR=$$d $(BIN)/movilidad db upgrade && \
 	MOVILIDAD_DATA_DIR=$$d $(BIN)/movilidad db check
 
+check-catalogue: install ## Validate the pathway catalogue (file:line: reason)
+	$(BIN)/movilidad pathways check
+
+bench: install ## Run the benchmarks (prints figures and the machine)
+	$(BIN)/python bench/screen_one.py
+	$(BIN)/python bench/rescreen_caseload.py
+
 format: install ## Format Python and templates in place
-	$(BIN)/ruff format src tests migrations scripts
-	$(BIN)/ruff check --fix src tests migrations scripts
+	$(BIN)/ruff format src tests migrations scripts bench
+	$(BIN)/ruff check --fix src tests migrations scripts bench
 	$(BIN)/djlint --reformat src/movilidad/web/templates
 
 messages: install ## Extract translatable text and update every catalogue
@@ -60,7 +67,7 @@ lock: ## Re-pin requirements.lock from pyproject.toml (needs network)
 	 .venv-lock/bin/pip freeze --exclude-editable | grep -v '^movilidad') > requirements.lock
 	rm -rf .venv-lock
 
-ci: lint typecheck check-schema test ## Everything CI runs
+ci: lint typecheck check-schema check-catalogue test ## Everything CI runs
 
 clean: ## Remove the virtual environment and demo data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

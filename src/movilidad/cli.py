@@ -165,9 +165,17 @@ def demo(
     configure_cipher(settings.data_key_bytes())
     with console.status("Migrating the database…"):
         _upgrade(settings)
-    catalogue_files = (
-        sorted(settings.catalogue_dir.glob("*.y*ml")) if settings.catalogue_dir.is_dir() else []
-    )
+    catalogue = None
+    if settings.catalogue_dir.is_dir() and any(settings.catalogue_dir.glob("*.yaml")):
+        from movilidad.pathways.catalogue import CatalogueInvalid, load_catalogue
+
+        try:
+            catalogue = load_catalogue(settings.catalogue_dir)
+        except CatalogueInvalid as exc:
+            raise StartupError(
+                f"the pathway catalogue in {settings.catalogue_dir} has {len(exc.problems)} "
+                "problem(s); run `movilidad pathways check`"
+            ) from None
 
     engine = make_engine(settings.effective_database_url)
     with (
@@ -183,7 +191,11 @@ def demo(
     ):
         task = progress.add_task("seed", total=households)
         report = seed_demo(
-            uow, households=households, rng_seed=seed, progress=lambda n: progress.advance(task, n)
+            uow,
+            households=households,
+            rng_seed=seed,
+            progress=lambda n: progress.advance(task, n),
+            catalogue=catalogue,
         )
     engine.dispose()
 
@@ -195,9 +207,15 @@ def demo(
         )
     else:
         console.print(f"Using the existing demo data ({report.offices} offices).")
-    console.print(
-        f"Pathway catalogue: {len(catalogue_files)} pathway files in {settings.catalogue_dir}"
-    )
+    if catalogue is None:
+        console.print(f"No pathway catalogue in {settings.catalogue_dir}: cases are not screened.")
+    else:
+        console.print(
+            f"Pathway catalogue: {len(catalogue.pathways)} pathways "
+            f"({report.pathway_versions_added} new versions stored); "
+            f"{report.cases_rescreened} open cases screened as of today, "
+            f"{report.outcomes_changed} outcomes changed since registration."
+        )
     table = Table(title="Demo logins (new passwords each start)")
     for column in ("username", "password", "role", "scope"):
         table.add_column(column)

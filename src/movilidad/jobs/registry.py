@@ -27,7 +27,7 @@ class JobSpec:
 _REGISTRY: dict[str, JobSpec] = {}
 
 #: Modules whose import registers the product's jobs (each context's ``tasks``).
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = ("movilidad.screening.tasks",)
 
 
 def job(

@@ -13,20 +13,25 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
+from sqlalchemy import select
+
 from movilidad.applicants.models import Applicant, DocumentType, IdentityDocument, Sex
-from movilidad.cases.models import CaseStatus, CloseReason
+from movilidad.cases.models import Case, CaseStatus, CloseReason
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household, Relationship
 from movilidad.kernel.actors import ActorKind
-from movilidad.kernel.clock import utcnow
+from movilidad.kernel.clock import today_utc, utcnow
 from movilidad.kernel.contact import InvalidPhone, normalize_phone
 from movilidad.kernel.permissions import RoleName
 from movilidad.offices.models import Office
 from movilidad.offices.repository import OfficeRepository
+from movilidad.pathways.catalogue import Catalogue
+from movilidad.screening.models import ScreeningReason
+from movilidad.screening.services import rescreen_open_cases, screen_case, sync_catalogue
 from movilidad.seed import names
 from movilidad.staff.repository import StaffRepository
 from movilidad.staff.services import create_staff_user, ensure_roles, reset_password
@@ -148,6 +153,9 @@ class SeedReport:
     applicants: int
     logins: list[DemoLogin]
     created: bool  # False when the data already existed and only passwords were reset
+    pathway_versions_added: int = 0
+    cases_rescreened: int = 0
+    outcomes_changed: int = 0
 
 
 def _demo_accounts() -> list[tuple[str, str, RoleName, str | None, str | None]]:
@@ -277,6 +285,63 @@ def _make_applicant(
     return applicant
 
 
+_STATUS_BY_OFFICE_COUNTRY: Final = {
+    "COL": (("regular", 55), ("regularization_pending", 25), ("irregular", 15), ("other", 5)),
+    "CRI": (("asylum_seeker", 75), ("refugee", 10), ("irregular", 10), ("regular", 5)),
+    "ECU": (("regularization_pending", 40), ("asylum_seeker", 25), ("refugee", 10),
+            ("irregular", 20), ("regular", 5)),
+}  # fmt: skip
+
+
+def _answers(
+    gen: _Generator, seed: OfficeSeed, nationality: str, submitted: date
+) -> dict[str, object]:
+    """Plausible questionnaire answers; some questions are left unanswered (unknown)."""
+    rng = gen.rng
+    answers: dict[str, object] = {}
+    if nationality == seed.country:
+        answers["status_in_current_country"] = "citizen"
+        answers["present_in_current_country_since"] = "1990-01-01"
+    else:
+        status = gen.pick_weighted(
+            _STATUS_BY_OFFICE_COUNTRY.get(seed.country, (("regular", 50), ("irregular", 50)))
+        )
+        answers["status_in_current_country"] = status
+        arrived = date(2017, 1, 1) + timedelta(days=rng.randint(0, 2400))
+        arrived = min(arrived, submitted - timedelta(days=30))
+        answers["present_in_current_country_since"] = arrived.isoformat()
+        if status in ("asylum_seeker", "refugee"):
+            registered = arrived + timedelta(days=rng.randint(10, 400))
+            answers["asylum_registered_on"] = min(registered, submitted).isoformat()
+        else:
+            answers["asylum_registered_on"] = None
+    answers["fear_of_persecution"] = rng.random() < 0.55
+    answers["permanent_status_in_another_country"] = rng.random() < 0.04
+    answers["valid_passport"] = rng.random() < 0.6
+    answers["has_work_experience"] = rng.random() < 0.8
+    answers["interested_in_temporary_work_us"] = rng.random() < 0.3
+    answers["removed_from_us_on"] = None
+    answers["last_irregular_entry_us_on"] = None
+    answers["last_irregular_entry_mexico_panama_on"] = (
+        None if rng.random() < 0.8 else date(2021, 6, 1).isoformat()
+    )
+    relatives = []
+    if rng.random() < 0.25:
+        relatives.append(
+            {
+                "country": rng.choice(("USA", "CAN", "ESP")),
+                "relationship": rng.choice(("sibling", "parent", "child", "other")),
+                "relative_status": rng.choice(("citizen", "permanent_resident", "other")),
+            }
+        )
+    answers["relatives_abroad"] = relatives
+    answers["wants_to_live_in_quebec"] = rng.random() < 0.1
+    for name in rng.sample(sorted(answers), k=rng.randint(0, 3)):
+        if name not in ("status_in_current_country", "present_in_current_country_since"):
+            del answers[name]  # not every applicant answered every question
+    return answers
+
+
 def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: Office) -> int:
     rng = gen.rng
     nationality = gen.pick_weighted(seed.nationalities)
@@ -323,7 +388,11 @@ def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: 
         household.add_member(parent, Relationship.PARENT)
     uow.session.add(household)
 
-    submitted_at = utcnow() - timedelta(days=rng.randint(1, 400), minutes=rng.randint(0, 1439))
+    # Registrations fall in the months when every office was open (Oct 2023 - Dec 2024).
+    submitted_at = datetime(2023, 10, 18, 13, tzinfo=UTC) + timedelta(
+        days=rng.randint(0, 430), minutes=rng.randint(0, 600)
+    )
+    household.answers = _answers(gen, seed, nationality, submitted_at.date())
     case = open_case(uow, household=household, office=office, now=submitted_at)
     target = CaseStatus(gen.pick_weighted(tuple((s.value, w) for s, w in _STATUS_WEIGHTS)))
     at = submitted_at
@@ -349,16 +418,38 @@ def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: 
     return household.size
 
 
+def _screen_demo_cases(
+    uow: UnitOfWork, catalogue: Catalogue, created: bool
+) -> tuple[int, int, int]:
+    """Store the catalogue; screen new cases as of their registration day; re-screen
+    the open caseload as of today when anything was added. Returns (versions added,
+    cases re-screened, outcomes changed)."""
+    added = sync_catalogue(uow, catalogue)
+    if created:
+        for case in uow.session.scalars(select(Case).order_by(Case.id)):
+            screen_case(
+                uow, case, catalogue, as_of=case.created_at.date(),
+                reason=ScreeningReason.REGISTRATION,
+            )  # fmt: skip
+    if not (created or added):
+        return 0, 0, 0
+    report = rescreen_open_cases(uow, catalogue, as_of=today_utc())
+    uow.commit()
+    return len(added), report.screened, len(report.changes)
+
+
 def seed_demo(
     uow: UnitOfWork,
     *,
     households: int = 130,
     rng_seed: int | None = None,
     progress: Callable[[int], None] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> SeedReport:
     """Create the demo offices, staff and ``households`` synthetic households (about 2.5
     people each) unless offices already exist; in every case give each demo account a
-    fresh random password. Commits once per batch of households so the caller's
+    fresh random password. With a ``catalogue``, store it and screen the cases (see
+    :func:`_screen_demo_cases`). Commits once per batch of households so the caller's
     progress bar moves. ``progress(n)`` is called after each household."""
     offices_repo = OfficeRepository(uow.session)
     created = not offices_repo.list_offices()
@@ -408,10 +499,16 @@ def seed_demo(
         scope = office_code or country or "all"
         logins.append(DemoLogin(username, password, role, scope))
     uow.commit()
+    versions_added = rescreened = changed = 0
+    if catalogue is not None:
+        versions_added, rescreened, changed = _screen_demo_cases(uow, catalogue, created)
     return SeedReport(
         offices=len(offices_repo.list_offices()),
         households=households if created else 0,
         applicants=applicants,
         logins=logins,
         created=created,
+        pathway_versions_added=versions_added,
+        cases_rescreened=rescreened,
+        outcomes_changed=changed,
     )

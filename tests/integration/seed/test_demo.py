@@ -45,3 +45,22 @@ def test_a_second_start_keeps_data_and_changes_passwords(uow: UnitOfWork) -> Non
     assert uow.session.scalar(select(func.count()).select_from(Household)) == 5
     old = {login.username: login.password for login in first.logins}
     assert all(login.password != old[login.username] for login in second.logins)
+
+
+def test_demo_cases_are_screened_at_registration_and_today(uow: UnitOfWork) -> None:
+    from movilidad.config import PROJECT_ROOT
+    from movilidad.pathways.catalogue import load_catalogue
+    from movilidad.screening.models import Screening, ScreeningReason
+
+    report = seed_demo(
+        uow, households=12, rng_seed=7, catalogue=load_catalogue(PROJECT_ROOT / "catalogue")
+    )
+    assert report.pathway_versions_added == 15
+    reasons = list(uow.session.scalars(select(Screening.reason)))
+    assert reasons.count(ScreeningReason.REGISTRATION) == 12
+    assert reasons.count(ScreeningReason.CATALOGUE_CHANGE) == report.cases_rescreened
+    again = seed_demo(
+        uow, households=12, rng_seed=7, catalogue=load_catalogue(PROJECT_ROOT / "catalogue")
+    )
+    assert again.pathway_versions_added == 0
+    assert again.cases_rescreened == 0  # nothing changed: no new screening
