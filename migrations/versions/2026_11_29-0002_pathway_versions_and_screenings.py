@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 20:50:10.922221
+Create Date: 2026-11-29 20:56:01.298950
 """
 
 from collections.abc import Sequence
@@ -42,6 +42,32 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_pathway_versions_pathway_id"), ["pathway_id"], unique=False
         )
+
+    op.create_table(
+        "rescreen_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("ran_at", movilidad.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "reason",
+            sa.Enum(
+                "registration",
+                "catalogue_change",
+                "scheduled",
+                "staff_request",
+                name="reason",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=False,
+        ),
+        sa.Column("catalogue_digest", sa.String(length=64), nullable=False),
+        sa.Column("cases_screened", sa.Integer(), nullable=False),
+        sa.Column("outcomes_changed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rescreen_runs")),
+    )
+    with op.batch_alter_table("rescreen_runs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rescreen_runs_as_of"), ["as_of"], unique=False)
 
     op.create_table(
         "screenings",
@@ -130,7 +156,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("households", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("answers", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+            sa.Column("answers", sa.JSON(), server_default=sa.text("'{}'"), nullable=False)
         )
 
     # ### end Alembic commands ###
@@ -151,6 +177,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_screenings_case_id"))
 
     op.drop_table("screenings")
+    with op.batch_alter_table("rescreen_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rescreen_runs_as_of"))
+
+    op.drop_table("rescreen_runs")
     with op.batch_alter_table("pathway_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pathway_versions_pathway_id"))
 

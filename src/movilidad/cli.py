@@ -38,6 +38,8 @@ jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
 pathways_app = typer.Typer(help="The pathway catalogue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(pathways_app, name="pathways")
+screening_app = typer.Typer(help="Screening of cases.", no_args_is_help=True)
+app.add_typer(screening_app, name="screening")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
 
@@ -425,6 +427,38 @@ def screen(
         raise typer.Exit(2)
     result = Screener(catalogue).screen(facts, day, lang)
     sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+
+
+@screening_app.command("rescreen")
+@friendly_errors
+def screening_rescreen(
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-screen even if nothing changed.")
+    ] = False,
+) -> None:
+    """Store new catalogue versions and re-screen every open case as of today, if a
+    version was added or a programme opened or closed since the last time (or --force).
+    Workers also run this every day at 05:15 UTC."""
+    from movilidad.jobs.queue import JobContext
+    from movilidad.pathways.catalogue import CatalogueInvalid
+    from movilidad.screening.tasks import rescreen_job
+
+    settings = load_settings()
+    _connect(settings)
+    configure_cipher(settings.data_key_bytes())
+    engine = make_engine(settings.effective_database_url)
+    try:
+        changed = rescreen_job(JobContext(settings, make_session_factory(engine)), force)
+    except CatalogueInvalid as exc:
+        raise _fail(
+            f"the catalogue has {len(exc.problems)} problem(s); run `movilidad pathways check`"
+        ) from None
+    finally:
+        engine.dispose()
+    if changed is None:
+        console.print("Nothing changed since the last re-screening; no case was re-screened.")
+    else:
+        console.print(f"Open cases re-screened; {changed} outcomes changed.")
 
 
 def main() -> None:

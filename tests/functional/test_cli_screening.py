@@ -77,3 +77,14 @@ def test_pathways_check_names_file_line_and_reason(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "smo-ecu.yaml:" in result.stderr
     assert "effective_from" in result.stderr
+
+
+def test_rescreen_command_runs_once_then_finds_nothing_to_do(tmp_path: Path) -> None:
+    env = {"MOVILIDAD_DATA_DIR": str(tmp_path)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    first = run_cli("screening", "rescreen", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "re-screened" in first.stdout
+    second = run_cli("screening", "rescreen", env=env)
+    assert second.returncode == 0
+    assert "Nothing changed" in second.stdout

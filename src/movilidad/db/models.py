@@ -10,7 +10,7 @@ from movilidad.households.models import Household, HouseholdMember
 from movilidad.jobs.models import JobFailure
 from movilidad.offices.models import Office
 from movilidad.pathways.models import PathwayVersionRecord
-from movilidad.screening.models import Screening, ScreeningOutcome
+from movilidad.screening.models import RescreenRun, Screening, ScreeningOutcome
 from movilidad.staff.models import Role, RoleAssignment, StaffUser
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "JobFailure",
     "Office",
     "PathwayVersionRecord",
+    "RescreenRun",
     "Role",
     "RoleAssignment",
     "Screening",

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, signals
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab, signals
 from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.config import JobsBackend, Settings
@@ -68,6 +68,14 @@ class JobQueue:
             return spec.body(context, *args)
 
         run.__name__ = spec.name.replace(".", "_")
+        if spec.schedule is not None:
+            minute, hour, day, month, weekday = spec.schedule.split()
+            self.huey.periodic_task(
+                crontab(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday),
+                retries=spec.retries,
+                retry_delay=spec.retry_delay,
+                name=f"{spec.name}.periodic",
+            )(lambda: spec.body(context))
         return self.huey.task(
             retries=spec.retries,
             retry_delay=spec.retry_delay,

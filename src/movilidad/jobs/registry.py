@@ -22,6 +22,7 @@ class JobSpec:
     retries: int
     retry_delay: float  # seconds before the first retry
     retry_backoff: float  # each later delay is multiplied by this
+    schedule: str | None = None  # crontab "minute hour day month weekday", UTC
 
 
 _REGISTRY: dict[str, JobSpec] = {}
@@ -31,15 +32,24 @@ JOB_MODULES: tuple[str, ...] = ("movilidad.screening.tasks",)
 
 
 def job(
-    name: str, *, retries: int = 5, retry_delay: float = 10.0, retry_backoff: float = 2.0
+    name: str,
+    *,
+    retries: int = 5,
+    retry_delay: float = 10.0,
+    retry_backoff: float = 2.0,
+    schedule: str | None = None,
 ) -> Callable[[JobBody], JobBody]:
     """Register ``body`` as the job ``name``; retried ``retries`` times with exponential
-    back-off (10 s, 20 s, 40 s… by default)."""
+    back-off (10 s, 20 s, 40 s… by default). With ``schedule`` (crontab fields
+    ``"minute hour day month weekday"`` in UTC) workers also run it periodically,
+    without arguments."""
+    if schedule is not None and len(schedule.split()) != 5:
+        raise ValueError(f"job {name!r}: a schedule has five crontab fields")
 
     def register(body: JobBody) -> JobBody:
         if name in _REGISTRY and _REGISTRY[name].body is not body:
             raise ValueError(f"job {name!r} is declared twice")
-        _REGISTRY[name] = JobSpec(name, body, retries, retry_delay, retry_backoff)
+        _REGISTRY[name] = JobSpec(name, body, retries, retry_delay, retry_backoff, schedule)
         return body
 
     return register

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from movilidad.db.base import Base, str_enum
@@ -65,3 +65,19 @@ class Screening(Base):
     outcomes: Mapped[list[ScreeningOutcome]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by=ScreeningOutcome.pathway_id
     )
+
+
+class RescreenRun(Base):
+    """One re-screening of the open caseload: when, as of which date, why, how many
+    cases, how many outcomes changed. The changed outcomes themselves are the
+    :class:`ScreeningOutcome` rows of that run whose ``previous_outcome`` differs."""
+
+    __tablename__ = "rescreen_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[ScreeningReason] = mapped_column(str_enum(ScreeningReason, "reason"))
+    catalogue_digest: Mapped[str] = mapped_column(String(64))
+    cases_screened: Mapped[int] = mapped_column(Integer)
+    outcomes_changed: Mapped[int] = mapped_column(Integer)

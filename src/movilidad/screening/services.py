@@ -27,7 +27,12 @@ from movilidad.screening.engine import (
     ScreeningResult,
     missing_facts,
 )
-from movilidad.screening.models import Screening, ScreeningOutcome, ScreeningReason
+from movilidad.screening.models import (
+    RescreenRun,
+    Screening,
+    ScreeningOutcome,
+    ScreeningReason,
+)
 
 #: Registration data that is a fact: taken from the principal applicant, not from answers.
 _REGISTRATION_FACTS = ("nationalities", "date_of_birth", "current_country")
@@ -268,4 +273,31 @@ def rescreen_open_cases(
                     )
             _store(uow, case.id, as_of, reason, catalogue, outcomes, records, previous)
         uow.session.flush()
+    uow.session.add(
+        RescreenRun(
+            as_of=as_of,
+            reason=reason,
+            catalogue_digest=catalogue.digest,
+            cases_screened=len(open_ids),
+            outcomes_changed=len(changes),
+        )
+    )
+    uow.session.flush()
     return RescreenReport(as_of, len(open_ids), changes)
+
+
+def rescreen_reason(
+    uow: UnitOfWork, catalogue: Catalogue, today: date, versions_added: bool, force: bool
+) -> ScreeningReason | None:
+    """Why the open caseload should be re-screened today, or None if nothing changed:
+    new catalogue versions, or a pathway whose version in force differs between the
+    last re-screening's date and ``today`` (a programme opened, changed or closed)."""
+    if versions_added:
+        return ScreeningReason.CATALOGUE_CHANGE
+    last = uow.session.scalar(select(func.max(RescreenRun.as_of)))
+    if force or last is None:
+        return ScreeningReason.SCHEDULED
+    for pathway in catalogue.pathways.values():
+        if pathway.version_on(last) != pathway.version_on(today):
+            return ScreeningReason.SCHEDULED
+    return None

@@ -146,3 +146,33 @@ def test_the_rescreen_job_runs_through_the_queue(
         screening = session.scalars(select(Screening).where(Screening.case_id == case.id)).one()
         assert screening.reason is ScreeningReason.CATALOGUE_CHANGE
         assert {o.pathway_id for o in screening.outcomes} >= {"smo-col", "ca-family"}
+
+
+def test_rescreen_reason_follows_catalogue_and_programme_dates(
+    uow: UnitOfWork, catalogue: Catalogue
+) -> None:
+    from movilidad.screening.services import rescreen_reason
+
+    assert rescreen_reason(uow, catalogue, date(2025, 3, 1), True, False) is (
+        ScreeningReason.CATALOGUE_CHANGE
+    )
+    assert rescreen_reason(uow, catalogue, date(2025, 3, 1), False, False) is (
+        ScreeningReason.SCHEDULED  # never re-screened before
+    )
+    _venezuelan_case(uow)
+    rescreen_open_cases(uow, catalogue, as_of=date(2025, 3, 1), reason=ScreeningReason.SCHEDULED)
+    assert rescreen_reason(uow, catalogue, date(2025, 3, 20), False, False) is None
+    assert rescreen_reason(uow, catalogue, date(2025, 3, 20), False, True) is (
+        ScreeningReason.SCHEDULED
+    )
+    # CHNV's last day was 24 March 2025: the day after, its outcome changes.
+    assert rescreen_reason(uow, catalogue, date(2025, 3, 25), False, False) is (
+        ScreeningReason.SCHEDULED
+    )
+
+
+def test_a_job_schedule_must_have_five_fields() -> None:
+    from movilidad.jobs.registry import job
+
+    with pytest.raises(ValueError, match="five crontab fields"):
+        job("tests.bad_schedule", schedule="daily")
