@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -105,21 +105,36 @@ def test_worker_runs_on_the_sqlite_queue_until_interrupted(tmp_path: Path) -> No
     process = subprocess.Popen(
         [sys.executable, "-m", "movilidad", "worker", "--workers", "1"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    started = threading.Event()
+    lines: list[str] = []
+
+    def watch() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line)
+            if "consumer started" in line.lower():
+                started.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "jobs.sqlite3").exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        assert started.wait(timeout=30), "".join(lines)
         assert (tmp_path / "jobs.sqlite3").exists()
-        assert process.poll() is None  # still running, waiting for jobs
+        assert process.poll() is None  # running, waiting for jobs
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        watcher.join(timeout=5)
+        stderr = "".join(lines)
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
     assert process.returncode == 0, stderr
 
 

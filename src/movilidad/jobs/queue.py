@@ -118,4 +118,7 @@ class JobQueue:
     def run_worker(self, workers: int = 2) -> None:
         """Run a huey consumer in this process until interrupted (SIGINT/SIGTERM)."""
         consumer = self.huey.create_consumer(workers=workers, worker_type="thread")
-        consumer.run()
+        try:
+            consumer.run()
+        except KeyboardInterrupt:  # interrupted before huey installed its handlers
+            log.info("worker stopped before it started")
