@@ -54,7 +54,7 @@ format: install ## Format Python and templates in place
 	$(BIN)/djlint --reformat src/movilidad/web/templates
 
 messages: install ## Extract translatable text and update every catalogue
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output \
 	  --project=Movilidad --copyright-holder="Movilidad contributors" -o locale/movilidad.pot .
 	$(BIN)/pybabel update -D movilidad -i locale/movilidad.pot -d locale --no-fuzzy-matching --width 100
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Demo:
+    url: str
+    log: Path
+
+    def password(self, username: str) -> str:
+        """The demo login's password, as the demo printed it."""
+        match = re.search(rf"{re.escape(username)}\s*│\s*(\S+)\s*│", self.log.read_text())
+        assert match, f"no password printed for {username}"
+        return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def demo(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    return Demo(demo_url, Path(os.environ["MOVILIDAD_DEMO_LOG"]))
+
+
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``movilidad demo`` on a free port and wait until it answers /healthz."""
@@ -44,6 +63,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOVILIDAD_")}
     log = (data_dir / "demo.log").open("w")
+    os.environ["MOVILIDAD_DEMO_LOG"] = str(data_dir / "demo.log")
     process = subprocess.Popen(
         [
             sys.executable, "-m", "movilidad", "demo", "--port", str(port),

@@ -2,10 +2,54 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from movilidad.cases.models import Case, CaseStatus
+from movilidad.applicants.models import Applicant, ApplicantNationality
+from movilidad.cases.models import TERMINAL, Case, CaseStatus
+from movilidad.households.models import Household
+from movilidad.kernel.errors import InvalidReference
+from movilidad.kernel.references import normalize_reference
+from movilidad.offices.models import Office
+from movilidad.staff.actor import ScopeSet
+
+PAGE_SIZE = 25
+
+
+def in_scope(scope: ScopeSet) -> ColumnElement[bool]:
+    """SQL condition: the case belongs to an office within ``scope``. Every staff query
+    over cases goes through this, so lists, counts and detail pages agree."""
+    if scope.everywhere:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if scope.office_ids:
+        conditions.append(Case.office_id.in_(sorted(scope.office_ids)))
+    if scope.countries:
+        conditions.append(
+            Case.office_id.in_(select(Office.id).where(Office.country.in_(sorted(scope.countries))))
+        )
+    return or_(*conditions) if conditions else false()
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """Queue filters; empty values mean "any". ``status`` "open" = not travelled/closed."""
+
+    status: str = "open"
+    office_code: str = ""
+    nationality: str = ""
+    reference: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CasePage:
+    cases: list[Case]
+    total: int
+    page: int
+    pages: int
 
 
 class CaseRepository:
@@ -15,6 +59,52 @@ class CaseRepository:
     def get_case_by_reference(self, reference: str) -> Case | None:
         """``reference`` in canonical form (see ``normalize_reference``)."""
         return self.session.scalar(select(Case).where(Case.reference == reference))
+
+    def get_case_in_scope(self, scope: ScopeSet, reference: str) -> Case | None:
+        """The case with ``reference`` (as typed) if it is within ``scope``; None for a
+        malformed reference, a missing case or one outside the scope alike."""
+        try:
+            canonical = normalize_reference(reference)
+        except InvalidReference:
+            return None
+        return self.session.scalar(select(Case).where(Case.reference == canonical, in_scope(scope)))
+
+    def list_cases_in_scope(self, scope: ScopeSet, filters: CaseFilters) -> CasePage:
+        """One page of the case queue within ``scope``: longest waiting first."""
+        query = select(Case).where(in_scope(scope))
+        if filters.status == "open":
+            query = query.where(Case.status.not_in(list(TERMINAL)))
+        elif filters.status in {s.value for s in CaseStatus}:
+            query = query.where(Case.status == CaseStatus(filters.status))
+        if filters.office_code:
+            query = query.where(
+                Case.office_id.in_(select(Office.id).where(Office.code == filters.office_code))
+            )
+        if filters.nationality:
+            query = query.where(
+                Case.household_id.in_(
+                    select(Household.id)
+                    .join(Applicant, Applicant.id == Household.principal_applicant_id)
+                    .join(ApplicantNationality, ApplicantNationality.applicant_id == Applicant.id)
+                    .where(ApplicantNationality.country == filters.nationality)
+                )
+            )
+        if filters.reference:
+            try:
+                query = query.where(Case.reference == normalize_reference(filters.reference))
+            except InvalidReference:
+                query = query.where(false())
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(1, filters.page), pages)
+        cases = list(
+            self.session.scalars(
+                query.order_by(Case.created_at, Case.id)
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
+            )
+        )
+        return CasePage(cases, total, page, pages)
 
     def reference_exists(self, reference: str) -> bool:
         return (

@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,9 +24,14 @@ from movilidad.db.engine import check_connection, make_engine, make_session_fact
 from movilidad.i18n import load_catalogues, parse_accept_language
 from movilidad.jobs.queue import JobQueue
 from movilidad.kernel.crypto import configure_cipher
+from movilidad.kernel.errors import ConfigError
 from movilidad.kernel.languages import SUPPORTED_LANGUAGES
 from movilidad.logs import configure_logging
+from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catalogue
 from movilidad.web.public import routes as public_routes
+from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
+from movilidad.web.staff import routes as staff_routes
+from movilidad.web.staff.deps import SignInRequired
 from movilidad.web.templating import TEMPLATE_DIR, Renderer
 
 log = structlog.get_logger("movilidad.web")
@@ -70,6 +75,21 @@ def _route_template(request: Request) -> str:
     return str(getattr(route, "path", "unmatched"))
 
 
+def _load_catalogue_if_present(settings: Settings) -> Catalogue | None:
+    """The validated pathway catalogue, or None when the folder has none.
+    Raises :class:`ConfigError` when it exists but is invalid."""
+    folder = settings.catalogue_dir
+    if not folder.is_dir() or not any(folder.glob("*.yaml")):
+        return None
+    try:
+        return load_catalogue(folder)
+    except CatalogueInvalid as exc:
+        raise ConfigError(
+            "MOVILIDAD_CATALOGUE_DIR",
+            f"{len(exc.problems)} problem(s) in the catalogue; run `movilidad pathways check`",
+        ) from None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web application for ``settings`` (default: :func:`load_settings`).
 
@@ -92,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.renderer = Renderer(catalogues)
     app.state.jobs = JobQueue(settings, app.state.session_factory)
+    app.state.catalogue = _load_catalogue_if_present(settings)
 
     renderer: Renderer = app.state.renderer
     secure_cookies = settings.base_url.startswith("https://")
@@ -110,6 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response = renderer.render(request, "errors/500.html", status_code=500)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        token = getattr(request.state, "csrf_token", None)
+        if token is not None and request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(
+                CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies
+            )
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("Content-Language", language)
         response.headers.setdefault("Vary", "Accept-Language, Cookie")
@@ -143,11 +169,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.update(exc.headers)
         return response
 
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse(f"/staff/sign-in?next={exc.next_path}", status_code=303)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return renderer.render(request, "errors/400.html", status_code=400)
 
     @app.get("/healthz", name="healthz", include_in_schema=False)
+    @requires(PUBLIC)
     def healthz() -> JSONResponse:
         """200 ``{"status": "ok"}`` when the database answers, else 503."""
         try:
@@ -158,4 +189,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static")
     app.include_router(public_routes.router)
+    app.include_router(staff_routes.router)
     return app

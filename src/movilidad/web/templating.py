@@ -6,6 +6,7 @@ each render's context, so one shared environment serves every language safely.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from starlette.responses import HTMLResponse
 
 from movilidad.i18n import Catalogues, country_name, format_long_date
 from movilidad.kernel.languages import LANGUAGE_NATIVE_NAMES, SUPPORTED_LANGUAGES
+from movilidad.web.labels import OUTCOME_LABELS, STATUS_LABELS
+from movilidad.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -40,6 +43,11 @@ class Renderer:
     def __init__(self, catalogues: Catalogues) -> None:
         self.env = make_environment()
         self.catalogues = catalogues
+
+    def gettext(self, request: Request) -> Callable[[str], str]:
+        """The gettext function of the request's language."""
+        language: str = getattr(request.state, "language", SUPPORTED_LANGUAGES[0])
+        return self.catalogues.get(language).gettext
 
     def render(
         self,
@@ -70,6 +78,13 @@ class Renderer:
             "long_date": lambda value: format_long_date(value, language),
             "url_for": request.app.url_path_for,
             "path_with_lang": lambda code: f"{request.url.path}?lang={code}",
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": lambda: csrf_token(request),
+            "actor": getattr(request.state, "actor", None),
+            "status_label": lambda status: gettext(STATUS_LABELS.get(str(status), str(status))),
+            "outcome_label": lambda outcome: gettext(
+                OUTCOME_LABELS.get(str(outcome), str(outcome))
+            ),
         }
         values.update(context or {})
         html = self.env.get_template(template).render(values)

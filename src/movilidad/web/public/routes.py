@@ -9,11 +9,13 @@ from fastapi.responses import HTMLResponse
 
 from movilidad.offices.repository import OfficeRepository
 from movilidad.web.deps import Render, UoW
+from movilidad.web.security import PUBLIC, requires
 
 router = APIRouter()
 
 
 @router.get("/", name="public.home", response_class=HTMLResponse)
+@requires(PUBLIC)
 def home(request: Request, uow: UoW, render: Render) -> HTMLResponse:
     """What the office does, that it is free, and where the offices are."""
     offices = OfficeRepository(uow.session).list_offices()

@@ -1,0 +1,51 @@
+"""Translatable labels for stored codes (msgids in English; see locale/)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+def _(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated when rendered."""
+    return message
+
+
+STATUS_LABELS: Final = {
+    "submitted": _("Submitted"),
+    "pre_screened": _("Pre-screened"),
+    "interview_scheduled": _("Interview scheduled"),
+    "interviewed": _("Interviewed"),
+    "referred": _("Referred"),
+    "decision_received": _("Decision received"),
+    "travelled": _("Travelled"),
+    "closed": _("Closed"),
+    "open": _("Open (not closed or travelled)"),
+    "all": _("All"),
+}
+
+OUTCOME_LABELS: Final = {
+    "eligible": _("May fit"),
+    "ineligible": _("Does not fit"),
+    "needs_information": _("Needs more information"),
+    "not_open": _("Not open on that date"),
+    "met": _("Met"),
+    "not_met": _("Not met"),
+    "unknown": _("Unknown"),
+}
+
+RELATIONSHIP_LABELS: Final = {
+    "spouse": _("Spouse"),
+    "common_law_partner": _("Partner"),
+    "child": _("Child"),
+    "stepchild": _("Stepchild"),
+    "grandchild": _("Grandchild"),
+    "parent": _("Parent"),
+    "other": _("Other relative"),
+}
+
+REASON_LABELS: Final = {
+    "registration": _("at registration"),
+    "catalogue_change": _("after a change in the programmes"),
+    "scheduled": _("regular re-check"),
+    "staff_request": _("requested by staff"),
+}

@@ -1,0 +1,1 @@
+"""The staff workspace: sign-in, case queue, case detail."""

@@ -1,0 +1,296 @@
+"""Staff pages: sign-in with a second factor, the case queue, a case's detail."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import unquote, urlsplit
+
+import segno
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from movilidad.audit.services import record_event
+from movilidad.cases.repository import CaseFilters, CaseRepository
+from movilidad.kernel.actors import ActorKind
+from movilidad.kernel.clock import utcnow
+from movilidad.kernel.permissions import Permission
+from movilidad.offices.models import Office
+from movilidad.offices.repository import OfficeRepository
+from movilidad.pathways.catalogue import Catalogue
+from movilidad.screening.models import ScreeningOutcome
+from movilidad.screening.repository import ScreeningRepository
+from movilidad.staff import auth
+from movilidad.staff.actor import ScopeSet
+from movilidad.staff.models import StaffUser
+from movilidad.web.deps import Render, UoW
+from movilidad.web.labels import REASON_LABELS, RELATIONSHIP_LABELS
+from movilidad.web.security import PUBLIC, STAFF_SIGNED_IN, requires, verify_csrf
+from movilidad.web.staff.deps import SESSION_COOKIE, StaffActor, staff_session
+
+router = APIRouter(prefix="/staff")
+CsrfChecked = Depends(verify_csrf)
+
+
+def _safe_next(target: str) -> str:
+    """Only redirect to a path inside the staff workspace (no open redirect)."""
+    path = unquote(target or "")
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/"):
+        return "/staff/cases"
+    return path
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.base_url.startswith("https://"),
+        path="/staff",
+    )
+
+
+@router.get("", name="staff.home")
+@requires(STAFF_SIGNED_IN)
+def home(actor: StaffActor) -> RedirectResponse:
+    return _see_other("/staff/cases")
+
+
+@router.get("/sign-in", name="staff.sign_in", response_class=HTMLResponse)
+@requires(PUBLIC)
+def sign_in_form(request: Request, render: Render, next: str = "") -> HTMLResponse:
+    return render.render(request, "staff/sign_in.html", {"next": next, "error": False})
+
+
+@router.post("/sign-in", name="staff.sign_in.submit", dependencies=[CsrfChecked])
+@requires(PUBLIC)
+def sign_in(
+    request: Request,
+    uow: UoW,
+    render: Render,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    result = auth.check_password(uow, username, password)
+    if result.user is None:
+        uow.commit()  # keep the failure count and the audit event
+        return render.render(
+            request,
+            "staff/sign_in.html",
+            {"next": next, "error": True, "username": username},
+            status_code=400,
+        )
+    token = auth.start_session(uow, result.user)
+    if not result.user.needs_second_factor:
+        session = auth.active_session(
+            uow, token, request.app.state.settings.session_max_age_seconds
+        )
+        assert session is not None
+        auth.skip_second_factor(uow, session)
+        response = _see_other(_safe_next(next))
+    else:
+        response = _see_other(f"/staff/two-factor?next={next}" if next else "/staff/two-factor")
+    _set_session_cookie(request, response, token)
+    return response
+
+
+def _qr_data_uri(uri: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@router.get("/two-factor", name="staff.two_factor", response_class=HTMLResponse)
+@requires(PUBLIC)
+def two_factor_form(request: Request, uow: UoW, render: Render, next: str = "") -> Response:
+    session = staff_session(request, uow)
+    if session is None:
+        return _see_other("/staff/sign-in")
+    if session.second_factor_at is not None:
+        return _see_other(_safe_next(next))
+    return _two_factor_page(request, render, session.user, next, error=False)
+
+
+def _two_factor_page(
+    request: Request, render: Render, user: StaffUser, next: str, *, error: bool, secret: str = ""
+) -> HTMLResponse:
+    context: dict[str, object] = {
+        "next": next,
+        "error": error,
+        "enrolled": user.totp_secret is not None,
+    }
+    if user.totp_secret is None:
+        secret = secret or auth.new_totp_secret()
+        context.update(
+            secret=secret,
+            secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            qr=_qr_data_uri(auth.provisioning_uri(user, secret)),
+        )
+    return render.render(
+        request, "staff/two_factor/verify.html", context, status_code=400 if error else 200
+    )
+
+
+@router.post("/two-factor", name="staff.two_factor.submit", dependencies=[CsrfChecked])
+@requires(PUBLIC)
+def two_factor(
+    request: Request,
+    uow: UoW,
+    render: Render,
+    code: Annotated[str, Form(max_length=20)] = "",
+    secret: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    session = staff_session(request, uow)
+    if session is None:
+        return _see_other("/staff/sign-in")
+    user = session.user
+    if user.totp_secret is None:
+        valid_secret = len(secret) == 32 and secret.isalnum()
+        ok = valid_secret and auth.enrol_second_factor(uow, session, secret, code)
+    else:
+        ok = auth.verify_second_factor(uow, session, code)
+    uow.commit()
+    if not ok:
+        if session.revoked_at is not None:
+            return _see_other("/staff/sign-in")
+        return _two_factor_page(request, render, user, next, error=True, secret=secret)
+    return _see_other(_safe_next(next))
+
+
+@router.post("/sign-out", name="staff.sign_out", dependencies=[CsrfChecked])
+@requires(STAFF_SIGNED_IN)
+def sign_out(request: Request, uow: UoW, actor: StaffActor) -> RedirectResponse:
+    session = staff_session(request, uow)
+    if session is not None:
+        auth.end_session(uow, session)
+    response = _see_other("/staff/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path="/staff")
+    return response
+
+
+@router.get("/cases", name="staff.case.list", response_class=HTMLResponse)
+@requires(Permission.CASE_READ)
+def case_list(
+    request: Request,
+    uow: UoW,
+    render: Render,
+    actor: StaffActor,
+    status: Annotated[str, Query(max_length=40)] = "open",
+    office: Annotated[str, Query(max_length=40)] = "",
+    nationality: Annotated[str, Query(max_length=3)] = "",
+    reference: Annotated[str, Query(max_length=40)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    scope = actor.scope(Permission.CASE_READ)
+    filters = CaseFilters(status, office, nationality.upper(), reference, page)
+    result = CaseRepository(uow.session).list_cases_in_scope(scope, filters)
+    offices = [o for o in OfficeRepository(uow.session).list_offices() if _office_in(scope, o)]
+    record_event(
+        uow.session,
+        action="case.list",
+        object_type="case",
+        object_id="*",
+        actor_kind=ActorKind.STAFF,
+        actor_staff_id=actor.staff_user_id,
+        request_id=request.state.request_id,
+        detail={"count": len(result.cases), "page": result.page},
+    )
+    return render.render(
+        request,
+        "staff/case/list.html",
+        {"page": result, "filters": filters, "offices": offices, "today": utcnow()},
+    )
+
+
+def _office_in(scope: ScopeSet, office: Office) -> bool:
+    return scope.everywhere or office.id in scope.office_ids or office.country in scope.countries
+
+
+@router.get("/cases/{reference}", name="staff.case.detail", response_class=HTMLResponse)
+@requires(Permission.CASE_READ)
+def case_detail(
+    request: Request, reference: str, uow: UoW, render: Render, actor: StaffActor
+) -> HTMLResponse:
+    case = CaseRepository(uow.session).get_case_in_scope(
+        actor.scope(Permission.CASE_READ), reference[:40]
+    )
+    if case is None:
+        raise HTTPException(status_code=404)
+    record_event(
+        uow.session,
+        action="case.view",
+        object_type="case",
+        object_id=case.id,
+        actor_kind=ActorKind.STAFF,
+        actor_staff_id=actor.staff_user_id,
+        office_id=case.office_id,
+        request_id=request.state.request_id,
+        detail={"purpose": "casework"},
+    )
+    screenings = ScreeningRepository(uow.session).list_screenings_of_case(case.id)
+    view = CaseView(request.app.state.catalogue, request.state.language, render.gettext(request))
+    return render.render(
+        request,
+        "staff/case/detail.html",
+        {
+            "case": case,
+            "screenings": screenings,
+            "today": utcnow(),
+            "fact_question": view.fact_question,
+            "fact_option": view.fact_option,
+            "missing_questions": view.missing_questions,
+            "pathway_name": view.pathway_name,
+            "relationship_label": view.relationship_label,
+            "reason_label": view.reason_label,
+        },
+    )
+
+
+class CaseView:
+    """Labels for a case page in one language, from the catalogue and the messages."""
+
+    def __init__(
+        self, catalogue: Catalogue | None, language: str, gettext: Callable[[str], str]
+    ) -> None:
+        self.catalogue = catalogue
+        self.language = language
+        self.gettext = gettext
+
+    def fact_question(self, name: str) -> str:
+        spec = self.catalogue.facts.facts.get(name) if self.catalogue else None
+        return spec.question.get(self.language, name) if spec and spec.question else name
+
+    def fact_option(self, name: str, value: str) -> str:
+        spec = self.catalogue.facts.facts.get(name) if self.catalogue else None
+        if spec is not None and value in spec.options:
+            return spec.options[value].get(self.language, value)
+        return value
+
+    def missing_questions(self, criterion: dict[str, Any]) -> str:
+        return " / ".join(self.fact_question(n) for n in criterion.get("missing_facts", []))
+
+    def pathway_name(self, outcome: ScreeningOutcome) -> str:
+        if outcome.pathway_version is not None:
+            return outcome.pathway_version.name(self.language)
+        pathway = self.catalogue.pathways.get(outcome.pathway_id) if self.catalogue else None
+        return (
+            pathway.names.get(self.language, outcome.pathway_id) if pathway else outcome.pathway_id
+        )
+
+    def relationship_label(self, value: str) -> str:
+        return self.gettext(RELATIONSHIP_LABELS.get(str(value), str(value)))
+
+    def reason_label(self, value: str) -> str:
+        return self.gettext(REASON_LABELS.get(str(value), str(value)))

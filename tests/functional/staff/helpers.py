@@ -1,0 +1,94 @@
+"""Staff accounts and sign-in through the real forms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import pyotp
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from movilidad.cases.models import Case
+from movilidad.cases.services import open_case
+from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household
+from movilidad.kernel.permissions import RoleName
+from movilidad.offices.models import Office
+from movilidad.staff.services import create_staff_user
+from tests.factories import make_applicant, make_office
+
+PASSWORD = "a long test passphrase"
+_HIDDEN = re.compile(r'name="(?P<name>[a-z_]+)" value="(?P<value>[^"]*)"')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    return {m["name"]: m["value"] for m in _HIDDEN.finditer(html)}
+
+
+@dataclass
+class World:
+    """Two offices in two countries, a case in each, and a user per role."""
+
+    bogota: Office
+    lima: Office
+    case_bogota: Case
+    case_lima: Case
+
+
+def build_world(factory: sessionmaker[Session]) -> World:
+    with UnitOfWork(factory) as uow:
+        bogota = make_office(code="t-bog", country="COL", city="Tunja", time_zone="America/Bogota")
+        lima = make_office(code="t-lim", country="PER", city="Tacna", time_zone="America/Lima")
+        uow.session.add_all([bogota, lima])
+        uow.session.flush()
+        cases = []
+        for office, name in ((bogota, "Dayana"), (lima, "Wilmer")):
+            household = Household.form(
+                make_applicant(given_names=name, nationalities=["VEN"],
+                               date_of_birth=date(1992, 3, 3))
+            )  # fmt: skip
+            household.answers = {"status_in_current_country": "regular"}
+            cases.append(open_case(uow, household=household, office=office))
+        users = [
+            ("cw.bog", RoleName.CASEWORKER, "t-bog", None),
+            ("cw.lim", RoleName.CASEWORKER, "t-lim", None),
+            ("sup.col", RoleName.SUPERVISOR, None, "COL"),
+            ("mgr.bog", RoleName.OFFICE_MANAGER, "t-bog", None),
+            ("liaison", RoleName.PARTNER_LIAISON, None, None),
+            ("analyst", RoleName.DATA_ANALYST, None, None),
+            ("admin", RoleName.ADMINISTRATOR, None, None),
+        ]
+        for username, role, office_code, country in users:
+            create_staff_user(
+                uow, username=username, full_name=username.title(), email=f"{username}@t.example",
+                password=PASSWORD, role=role, office_code=office_code, country=country,
+            )  # fmt: skip
+        uow.commit()
+        return World(bogota, lima, cases[0], cases[1])
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str | None:
+    """Sign in through the forms, enrolling TOTP on first use. Returns the TOTP secret
+    (None for roles without a second factor)."""
+    page = client.get("/staff/sign-in")
+    fields = hidden_fields(page.text)
+    response = client.post(
+        "/staff/sign-in",
+        data={**fields, "username": username, "password": password},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    if not response.headers["location"].startswith("/staff/two-factor"):
+        return None
+    enrol = client.get("/staff/two-factor")
+    fields = hidden_fields(enrol.text)
+    secret = fields["secret"]
+    done = client.post(
+        "/staff/two-factor",
+        data={**fields, "code": pyotp.TOTP(secret).now()},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    return secret

@@ -1,0 +1,95 @@
+"""Every route × every role × a case in and out of the role's scope, generated from the
+route table. The proof that no role sees another office's cases, and that every route
+declares who may call it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from movilidad.kernel.permissions import ROLE_PERMISSIONS, Permission, RoleName
+from movilidad.web.security import PUBLIC, STAFF_SIGNED_IN, route_table
+from tests.functional.staff.helpers import World, build_world, sign_in
+
+USERS = {
+    "cw.bog": (RoleName.CASEWORKER, "bogota"),
+    "cw.lim": (RoleName.CASEWORKER, "lima"),
+    "sup.col": (RoleName.SUPERVISOR, "bogota"),  # country scope: Colombia
+    "mgr.bog": (RoleName.OFFICE_MANAGER, "bogota"),
+    "liaison": (RoleName.PARTNER_LIAISON, None),
+    "analyst": (RoleName.DATA_ANALYST, None),
+    "admin": (RoleName.ADMINISTRATOR, None),
+}
+
+
+def test_every_route_declares_who_may_call_it(app: FastAPI) -> None:
+    routes = route_table(app)
+    assert {"/", "/healthz", "/staff/cases", "/staff/cases/{reference}"} <= {r.path for r in routes}
+    assert [r.path for r in routes if r.requirement is None] == []
+
+
+def _expected(requirement: object, role: RoleName, in_scope: bool, has_param: bool) -> int:
+    if requirement == PUBLIC:
+        return 200
+    if requirement == STAFF_SIGNED_IN:
+        return 303
+    assert isinstance(requirement, Permission)
+    if requirement not in ROLE_PERMISSIONS[role]:
+        return 404
+    return 200 if in_scope or not has_param else 404
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_authorization_matrix(
+    app: FastAPI, session_factory: sessionmaker[Session], username: str
+) -> None:
+    world: World = build_world(session_factory)
+    cases = {"bogota": world.case_bogota, "lima": world.case_lima}
+    role, home = USERS[username]
+    checked = 0
+    with TestClient(app, raise_server_exceptions=False) as client:
+        sign_in(client, username)
+        for route in route_table(app):
+            if "GET" not in route.methods or route.path.startswith("/staff/two-factor"):
+                continue
+            requirement = route.requirement
+            has_param = "{reference}" in route.path
+            for where, case in cases.items():
+                in_scope = where == home
+                path = route.path.replace("{reference}", case.display_reference)
+                response = client.get(path, follow_redirects=False)
+                expected = _expected(requirement, role, in_scope, has_param)
+                if route.path == "/staff/sign-in":
+                    expected = 200
+                assert response.status_code == expected, (username, path, response.status_code)
+                if route.path == "/staff/cases" and expected == 200:
+                    listed = case.display_reference in response.text
+                    assert listed is in_scope, (username, where, "list disagrees with scope")
+                checked += 1
+    assert checked >= 8
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(
+    app: FastAPI, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    with TestClient(app) as client:
+        for route in route_table(app):
+            requirement = route.requirement
+            if "GET" not in route.methods or requirement == PUBLIC:
+                continue
+            path = route.path.replace("{reference}", world.case_bogota.display_reference)
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/staff/sign-in?next=")
+
+
+def test_a_tampered_reference_is_a_404_like_any_other(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    build_world(session_factory)
+    sign_in(client, "sup.col")
+    for reference in ("../../etc/passwd", "ZZZ-ZZZ-ZZZ", "x" * 500, "%00", "' OR 1=1 --"):
+        assert client.get(f"/staff/cases/{reference}").status_code == 404
