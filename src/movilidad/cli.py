@@ -90,6 +90,15 @@ def _connect(settings: Settings) -> None:
         engine.dispose()
 
 
+def _require_schema(settings: Settings) -> None:
+    """Connect and make sure the migrations were applied (else one clear line)."""
+    _connect(settings)
+    if not migrate.is_current(settings.effective_database_url):
+        raise StartupError(
+            "the database is not at the newest migration; run `movilidad db upgrade` first"
+        )
+
+
 def _upgrade(settings: Settings) -> None:
     _connect(settings)
     try:
@@ -128,7 +137,7 @@ PortOption = Annotated[int, typer.Option(min=1, max=65535, help="TCP port to lis
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     """Serve the web application (migrate first with `movilidad db upgrade`)."""
     settings = load_settings()
-    _connect(settings)
+    _require_schema(settings)
     _serve(settings, host, port)
 
 
@@ -269,7 +278,7 @@ def users_create(
     from movilidad.staff.services import create_staff_user
 
     settings = load_settings()
-    _connect(settings)
+    _require_schema(settings)
     configure_cipher(settings.data_key_bytes())
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -311,7 +320,7 @@ def worker(
             "MOVILIDAD_JOBS_BACKEND is 'immediate': jobs run inside the web process; "
             "set it to 'sqlite' or 'redis' to use a worker"
         )
-    _connect(settings)
+    _require_schema(settings)
     configure_logging(settings.log_level)
     configure_cipher(settings.data_key_bytes())
     engine = make_engine(settings.effective_database_url)
@@ -327,7 +336,7 @@ def jobs_failures(
     from movilidad.jobs.models import JobFailure
 
     settings = load_settings()
-    _connect(settings)
+    _require_schema(settings)
     engine = make_engine(settings.effective_database_url)
     with UnitOfWork(make_session_factory(engine)) as uow:
         rows = uow.session.scalars(
@@ -386,29 +395,42 @@ def screen(
     Invalid JSON, facts, date or language: every problem is listed on stderr, exit 2.
     """
     import json
-    from datetime import date
 
+    from movilidad.kernel.dates import is_iso_date, parse_iso_date
     from movilidad.kernel.languages import SUPPORTED_LANGUAGES
     from movilidad.pathways.catalogue import CatalogueInvalid, load_catalogue
-    from movilidad.pathways.facts import InvalidFacts, validate_facts
+    from movilidad.pathways.facts import InvalidFacts, printable, validate_facts
     from movilidad.screening.engine import Screener
 
     problems: list[str] = []
-    try:
-        day = date.fromisoformat(as_of)
-    except ValueError:
-        problems.append(f"--as-of: {as_of!r} is not a date written YYYY-MM-DD")
+    day = parse_iso_date(as_of) if is_iso_date(as_of) else None
+    if day is None:
+        problems.append(f"--as-of: {printable(as_of)!r} is not a date written YYYY-MM-DD")
     if lang not in SUPPORTED_LANGUAGES:
-        problems.append(f"--lang: {lang!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}")
+        problems.append(
+            f"--lang: {printable(lang)!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}"
+        )
+    raw: Any = None
+    parsed = False
     try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"cannot read {file}: {exc}") from None
-    try:
-        raw = json.loads(text)
+        if file == "-":
+            if sys.stdin is None:
+                raise OSError("standard input is closed")
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(file).read_bytes()
+        raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+        parsed = True
+    except OSError as exc:
+        problems.append(f"cannot read {file}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        problems.append(f"{file}: not UTF-8 text")
     except json.JSONDecodeError as exc:
         problems.append(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
-        raw = None
+    except RecursionError:
+        problems.append(f"{file}: the JSON is nested too deeply")
+    except ValueError as exc:  # duplicate keys, numbers too long
+        problems.append(f"{file}: {printable(str(exc))}")
     try:
         catalogue = load_catalogue(load_settings(with_secrets=False).catalogue_dir)
     except CatalogueInvalid as exc:
@@ -416,17 +438,31 @@ def screen(
             f"the catalogue is invalid ({len(exc.problems)} problems); "
             "run `movilidad pathways check`"
         ) from None
-    if raw is not None:
+    facts: dict[str, Any] = {}
+    if parsed:
         try:
             facts = validate_facts(catalogue.facts, raw)
         except InvalidFacts as exc:
             problems.extend(f"{file}: {problem}" for problem in exc.problems)
-    if problems:
+    if problems or day is None:
         for problem in problems:
             err.print(problem, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2)
     result = Screener(catalogue).screen(facts, day, lang)
-    sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    try:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+    except OSError as exc:
+        raise _fail(f"cannot write the result: {exc.strerror or exc}", code=1) from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice")
+        result[key] = value
+    return result
 
 
 @screening_app.command("rescreen")
@@ -444,7 +480,7 @@ def screening_rescreen(
     from movilidad.screening.tasks import rescreen_job
 
     settings = load_settings()
-    _connect(settings)
+    _require_schema(settings)
     configure_cipher(settings.data_key_bytes())
     engine = make_engine(settings.effective_database_url)
     try:

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     session_max_age_seconds: Annotated[int, Field(ge=60)] = 30 * 60
     log_level: str = "INFO"
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _non_empty_dir(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a folder (it is empty)")
+        return value
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:

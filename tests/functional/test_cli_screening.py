@@ -88,3 +88,42 @@ def test_rescreen_command_runs_once_then_finds_nothing_to_do(tmp_path: Path) -> 
     second = run_cli("screening", "rescreen", env=env)
     assert second.returncode == 0
     assert "Nothing changed" in second.stdout
+
+
+def test_hostile_inputs_are_exit_2_without_a_traceback(tmp_path: Path) -> None:
+    cases = {
+        "null": "null",
+        "duplicate": '{"nationalities": ["VEN"], "nationalities": ["COL"]}',
+        "deep": "[" * 100_000,
+        "long number": '{"nationalities": [' + "9" * 5000 + "]}",
+        "week date": '{"date_of_birth": "1990-W01-1"}',
+        "compact date": '{"date_of_birth": "19900504"}',
+        "escape in key": '{"\\u001b[31mRED": 1}',
+    }
+    for name, text in cases.items():
+        result = run_cli("screen", "-", "--as-of", "2023-07-15", stdin=text)
+        assert result.returncode == 2, (name, result.stderr)
+        assert "Traceback" not in result.stderr, name
+        assert "\x1b" not in result.stderr, name
+
+
+def test_invalid_utf8_on_standard_input_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"nationalities": ["VEN"], "x": "Ñ"}'.encode("latin-1"))
+    result = run_cli("screen", str(path), "--as-of", "2023-07-15")
+    assert result.returncode == 2
+    assert "not UTF-8" in result.stderr
+
+
+def test_as_of_must_be_written_yyyy_mm_dd() -> None:
+    for as_of in ("20230715", "2023-W28-6", "2023-02-30"):
+        result = run_cli("screen", "-", "--as-of", as_of, stdin="{}")
+        assert result.returncode == 2, as_of
+        assert "--as-of" in result.stderr
+
+
+def test_rescreen_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
+    result = run_cli("screening", "rescreen", env={"MOVILIDAD_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "movilidad db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -29,11 +29,32 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from movilidad.kernel.countries import InvalidCountry, validate_alpha3
+from movilidad.kernel.dates import parse_iso_date
 from movilidad.kernel.languages import SUPPORTED_LANGUAGES
 from movilidad.pathways.conditions import ConditionError, Truth, compile_predicate, variables
 from movilidad.pathways.facts import DERIVED, FACT_TYPES, FactSpec, FactsSchema
+from movilidad.pathways.typecheck import MAX_NODES, condition_problems, count_nodes
 
 FACTS_FILE: Final = "facts.yaml"
+PATHWAY_KEYS: Final = frozenset(
+    {"id", "names", "descriptions", "destinations", "agencies", "versions"}
+)
+VERSION_KEYS: Final = frozenset(
+    {"version", "effective_from", "effective_to", "sources", "notes", "criteria"}
+)
+CRITERION_KEYS: Final = frozenset({"id", "condition", "sources", "explanations"})
+EXPLANATION_KEYS: Final = frozenset({"met", "not_met"})
+FACTS_FILE_KEYS: Final = frozenset({"messages", "facts"})
+FACT_KEYS: Final = frozenset(
+    {"type", "values", "nullable", "derived", "fields", "question", "options", "help"}
+)
+#: Facts the product fills from registration data: their types may not change.
+REGISTRATION_FACT_TYPES: Final = {
+    "nationalities": "countries",
+    "date_of_birth": "date",
+    "current_country": "country",
+}
+
 Text = dict[str, str]
 
 
@@ -119,7 +140,17 @@ class _Reader:
                 line = node.lc.line + 1
         except (AttributeError, KeyError, TypeError):
             line = 0
-        self.problems.append(CatalogueProblem(self.file, line, reason))
+        problem = CatalogueProblem(self.file, line, reason)
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def keys(self, node: Any, allowed: frozenset[str], where: str) -> None:
+        """Report every key of ``node`` that is not in ``allowed`` (a misspelt key
+        would otherwise be ignored, e.g. ``effective_too``)."""
+        if isinstance(node, Mapping):
+            for key in node:
+                if str(key) not in allowed:
+                    self.problem(node, f"{where}: unknown key '{key}'", str(key))
 
     def mapping(self, node: Any, key: str, required: bool = True) -> CommentedMap | None:
         value = node.get(key) if isinstance(node, Mapping) else None
@@ -168,10 +199,8 @@ class _Reader:
             if required:
                 self.problem(node, f"{where}: missing '{key}'")
             return None
-        if isinstance(value, date):
-            return value
         try:
-            return date.fromisoformat(str(value))
+            return parse_iso_date(str(value))
         except ValueError:
             self.problem(node, f"{where}: '{key}' is not a date (YYYY-MM-DD)", key)
             return None
@@ -198,6 +227,8 @@ def _load_yaml(path: Path, problems: list[CatalogueProblem]) -> Any:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         problems.append(CatalogueProblem(path.name, line, f"not valid YAML: {exc}"))
+    except RecursionError:
+        problems.append(CatalogueProblem(path.name, 0, "nested too deeply to read"))
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(CatalogueProblem(path.name, 0, f"cannot read: {exc}"))
     return None
@@ -219,8 +250,9 @@ def _read_fact(reader: _Reader, name: str, node: Any, nested: bool) -> FactSpec 
     if not isinstance(node, CommentedMap):
         reader.problem(node, f"{where} must be a mapping")
         return None
+    reader.keys(node, FACT_KEYS, where)
     kind = node.get("type")
-    if kind not in FACT_TYPES or (nested and kind == "list"):
+    if not isinstance(kind, str) or kind not in FACT_TYPES or (nested and kind == "list"):
         reader.problem(node, f"{where}: unknown type {kind!r}", "type")
         return None
     values: tuple[str, ...] = ()
@@ -280,7 +312,13 @@ def _read_facts(directory: Path, problems: list[CatalogueProblem]) -> FactsSchem
     if document is None:
         if not path.exists():
             problems.append(CatalogueProblem(FACTS_FILE, 0, "the facts schema is missing"))
+        elif not any(p.file == FACTS_FILE for p in problems):
+            problems.append(CatalogueProblem(FACTS_FILE, 0, "the facts schema is empty"))
         return FactsSchema({})
+    if not isinstance(document, CommentedMap):
+        reader.problem(document, "the facts schema is a mapping with 'facts' and 'messages'")
+        return FactsSchema({})
+    reader.keys(document, FACTS_FILE_KEYS, "facts schema")
     facts_node = reader.mapping(document, "facts")
     facts: dict[str, FactSpec] = {}
     for name, node in (facts_node or {}).items():
@@ -290,12 +328,24 @@ def _read_facts(directory: Path, problems: list[CatalogueProblem]) -> FactsSchem
     for name in DERIVED:
         if name not in facts or not facts[name].derived:
             reader.problem(facts_node, f"the derived fact '{name}' must be declared derived")
+    for name, kind in REGISTRATION_FACT_TYPES.items():
+        if name not in facts or facts[name].type != kind:
+            reader.problem(
+                facts_node, f"fact '{name}' comes from registration and must be of type {kind}"
+            )
     messages_node = reader.mapping(document, "messages")
     messages: dict[str, Text] = {}
     for key in messages_node or {}:
         messages[str(key)] = reader.text(messages_node, str(key), "messages")
-    if "unknown" in messages and any("{question}" not in t for t in messages["unknown"].values()):
-        reader.problem(messages_node, "messages: 'unknown' must contain {question}", "unknown")
+    for text in messages.get("unknown", {}).values():
+        try:
+            text.format(question="?")
+        except (IndexError, KeyError, ValueError):
+            reader.problem(
+                messages_node, "messages: 'unknown' may only contain {question}", "unknown"
+            )
+        if "{question}" not in text:
+            reader.problem(messages_node, "messages: 'unknown' must contain {question}", "unknown")
     return FactsSchema(facts, messages)
 
 
@@ -310,7 +360,15 @@ def _read_criterion(
         reader.problem(node, f"{where}: a criterion needs an 'id'")
         return None
     where = f"{where}, criterion '{criterion_id}'"
-    condition = _plain(node.get("condition"))
+    reader.keys(node, CRITERION_KEYS, where)
+    if count_nodes(node.get("condition")) > MAX_NODES:
+        reader.problem(node, f"{where}: the condition is too large (aliases?)", "condition")
+        return None
+    try:
+        condition = _plain(node.get("condition"))
+    except RecursionError:
+        reader.problem(node, f"{where}: the condition is nested too deeply", "condition")
+        return None
     used: list[str] = []
     try:
         for use in variables(condition):
@@ -325,7 +383,10 @@ def _read_criterion(
     except ConditionError as exc:
         reader.problem(node, f"{where}: condition does not parse: {exc}", "condition")
         return None
+    for problem in condition_problems(condition, schema):
+        reader.problem(node, f"{where}: {problem}", "condition")
     explanations = reader.mapping(node, "explanations")
+    reader.keys(explanations, EXPLANATION_KEYS, where)
     met = reader.text(explanations, "met", where) if explanations is not None else {}
     not_met = reader.text(explanations, "not_met", where) if explanations is not None else {}
     return Criterion(
@@ -342,13 +403,17 @@ def _read_criterion(
 def _read_pathway(
     path: Path, schema: FactsSchema, problems: list[CatalogueProblem]
 ) -> Pathway | None:
+    before = len(problems)
     document = _load_yaml(path, problems)
-    if document is None:
-        return None
     reader = _Reader(path.name, problems)
+    if document is None:
+        if len(problems) == before:
+            reader.problem(None, "the file is empty")
+        return None
     if not isinstance(document, CommentedMap):
         reader.problem(document, "a pathway file is a mapping")
         return None
+    reader.keys(document, PATHWAY_KEYS, f"pathway '{path.stem}'")
     pathway_id = document.get("id")
     if pathway_id != path.stem:
         reader.problem(document, f"'id' must equal the file name '{path.stem}'", "id")
@@ -405,6 +470,7 @@ def _read_version(
         reader.problem(node, f"{where}: a version needs a 'version' label (text)")
         return None
     where = f"{where}, version '{label}'"
+    reader.keys(node, VERSION_KEYS, where)
     start = reader.day(node, "effective_from", where)
     end = reader.day(node, "effective_to", where, required=False)
     if start is not None and end is not None and end < start:
@@ -446,8 +512,15 @@ def check_catalogue(directory: Path) -> tuple[Catalogue | None, list[CataloguePr
     digest = hashlib.sha256()
     files = sorted(p for p in directory.glob("*.yaml") if p.name != FACTS_FILE)
     for path in [directory / FACTS_FILE, *files]:
-        if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        if path.exists() and not path.is_file():
+            problems.append(CatalogueProblem(path.name, 0, "not a file"))
+            continue
+        try:
+            if path.exists():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError as exc:
+            problems.append(CatalogueProblem(path.name, 0, f"cannot read: {exc.strerror}"))
+    files = [p for p in files if p.is_file()]
     for path in files:
         pathway = _read_pathway(path, schema, problems)
         if pathway is not None:

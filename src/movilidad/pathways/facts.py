@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any, Final
 
 from movilidad.kernel.countries import InvalidCountry, validate_alpha3
+from movilidad.kernel.dates import is_iso_date
 
 FACT_TYPES: Final = frozenset({"country", "countries", "date", "bool", "integer", "enum", "list"})
 MEMBER_RELATIONSHIPS: Final = (
@@ -99,7 +100,12 @@ class FactProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{printable(self.path)}: {self.message}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (input keys are echoed to terminals)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
 class InvalidFacts(ValueError):
@@ -130,11 +136,8 @@ def _check_value(spec: FactSpec, value: Any, path: str, problems: list[FactProbl
             return value
         problems.append(FactProblem(path, f"must be one of {', '.join(spec.values)}"))
     elif kind == "date":
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value).isoformat() if len(value) == 10 else _bad()
-            except ValueError:
-                pass
+        if is_iso_date(value):
+            return str(value)
         problems.append(FactProblem(path, "must be a date written YYYY-MM-DD"))
     elif kind == "country":
         if isinstance(value, str):
@@ -148,8 +151,10 @@ def _check_value(spec: FactSpec, value: Any, path: str, problems: list[FactProbl
             codes: set[str] = set()
             for i, item in enumerate(value):
                 try:
-                    codes.add(validate_alpha3(item) if isinstance(item, str) else _bad())
-                except (InvalidCountry, ValueError):
+                    if not isinstance(item, str):
+                        raise InvalidCountry(repr(item))
+                    codes.add(validate_alpha3(item))
+                except InvalidCountry:
                     problems.append(
                         FactProblem(f"{path}[{i}]", "must be an ISO 3166-1 alpha-3 country code")
                     )
@@ -161,10 +166,6 @@ def _check_value(spec: FactSpec, value: Any, path: str, problems: list[FactProbl
                     for i, item in enumerate(value)]  # fmt: skip
         problems.append(FactProblem(path, "must be a list"))
     return None
-
-
-def _bad() -> Any:
-    raise ValueError
 
 
 def _check_object(
@@ -239,7 +240,8 @@ def with_derived(facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         result["age"] = _years_between(date.fromisoformat(born), as_of)
     if "removed_from_us_on" in facts:
         removed = facts["removed_from_us_on"]
+        removed_on = date.fromisoformat(removed) if removed is not None else None
         result["removed_from_us_within_5_years"] = (
-            removed is not None and _years_between(date.fromisoformat(removed), as_of) < 5
+            removed_on is not None and removed_on <= as_of and _years_between(removed_on, as_of) < 5
         )
     return result

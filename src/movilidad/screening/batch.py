@@ -80,7 +80,10 @@ def with_derived_columns(frame: pl.DataFrame | pl.LazyFrame, as_of: date) -> pl.
         pl.col("date_of_birth__known").alias("age__known"),
         pl.when(pl.col("removed_from_us_on").is_null())
         .then(False)
-        .otherwise(_years_since("removed_from_us_on", as_of) < 5)
+        .otherwise(
+            (pl.col("removed_from_us_on") <= as_of.isoformat())
+            & (_years_since("removed_from_us_on", as_of) < 5)
+        )
         .alias("removed_from_us_within_5_years"),
         pl.col("removed_from_us_on__known").alias("removed_from_us_within_5_years__known"),
     )

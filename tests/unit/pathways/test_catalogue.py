@@ -106,3 +106,71 @@ def test_invalid_yaml_is_reported_with_its_line(broken: Path) -> None:
 def test_file_name_must_match_the_id(broken: Path) -> None:
     (broken / "smo-cri.yaml").rename(broken / "smo-xyz.yaml")
     assert any("smo-xyz.yaml" in p and "file name" in p for p in _problems(broken))
+
+
+def test_an_empty_or_comment_only_file_is_reported(broken: Path) -> None:
+    (broken / "smo-col.yaml").write_text("", encoding="utf-8")
+    (broken / "smo-cri.yaml").write_text("# nothing here\n", encoding="utf-8")
+    problems = _problems(broken)
+    assert "smo-col.yaml:0: the file is empty" in problems
+    assert "smo-cri.yaml:0: the file is empty" in problems
+
+
+def test_a_misspelt_key_is_reported(broken: Path) -> None:
+    _edit(broken / "smo-cri.yaml", "effective_to: 2025-01-28", "effective_too: 2025-01-28")
+    assert any("unknown key 'effective_too'" in p for p in _problems(broken))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("[CUB, HTI, VEN]]}]}", "[CUB, HTI, VENN]]}]}", "'VENN' is not an ISO 3166-1 alpha-3"),
+        ("status_in_current_country}, asylum_seeker]}",
+         "status_in_current_country}, asylum_seekr]}", "'asylum_seekr' is not an option"),
+        ('"2023-06-12"]}', '"2023-6-12"]}', "write dates as"),
+        ('{">=": [{var: age}, 18]}', '{">=": [{var: age}, "18"]}', "whole number"),
+        ('{">=": [{var: age}, 18]}', '{">=": [{var: age}, 18.0]}', "whole number"),
+        ('{">=": [{var: age}, 18]}', '{"<": [{var: nationalities}, 5]}', "is a list"),
+    ],
+)  # fmt: skip
+def test_conditions_are_checked_against_the_facts_schema(
+    broken: Path, old: str, new: str, reason: str
+) -> None:
+    for path in broken.glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if old in text:
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+            break
+    else:
+        pytest.fail(f"nothing to edit: {old}")
+    assert any(reason in p for p in _problems(broken)), reason
+
+
+def test_a_folder_named_like_a_pathway_file_is_reported(broken: Path) -> None:
+    (broken / "odd.yaml").mkdir()
+    assert "odd.yaml:0: not a file" in _problems(broken)
+
+
+def test_an_alias_bomb_is_refused_quickly(broken: Path) -> None:
+    # 30 levels of anchors, each used twice by the next: 2**30 nodes if expanded.
+    anchors = ["x-bomb:", '  - &a0 {">=": [{var: age}, 1]}']
+    anchors += [f"  - &a{i} {{and: [*a{i - 1}, *a{i - 1}]}}" for i in range(1, 30)]
+    path = broken / "us-h2.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('condition: {">=": [{var: age}, 18]}', "condition: *a29", 1)
+    path.write_text("\n".join(anchors) + "\n" + text, encoding="utf-8")
+    assert any("too large" in p for p in _problems(broken))
+
+
+def test_the_unknown_message_may_only_use_question(broken: Path) -> None:
+    _edit(broken / "facts.yaml", '{question}"', '{question} {0}"')
+    assert any("may only contain {question}" in p for p in _problems(broken))
+
+
+def test_registration_facts_keep_their_types(broken: Path) -> None:
+    _edit(
+        broken / "facts.yaml",
+        "  nationalities:\n    type: countries",
+        "  nationalities:\n    type: country",
+    )
+    assert any("comes from registration" in p for p in _problems(broken))

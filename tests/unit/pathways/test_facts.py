@@ -93,3 +93,14 @@ def test_removal_within_five_years() -> None:
 
 def test_the_schema_file_exists(tmp_path: Path) -> None:
     assert (PROJECT_ROOT / "catalogue" / "facts.yaml").exists()
+
+
+def test_a_removal_after_the_screening_date_does_not_count() -> None:
+    derived = with_derived({"removed_from_us_on": "2024-05-01"}, date(2024, 1, 1))
+    assert derived["removed_from_us_within_5_years"] is False
+
+
+def test_dates_must_be_written_yyyy_mm_dd(schema: FactsSchema) -> None:
+    for text in ("19900504", "1990-W01-1", "1990-5-4", "1990-02-30"):
+        with pytest.raises(InvalidFacts):
+            validate_facts(schema, {"date_of_birth": text})
