@@ -155,6 +155,13 @@ def demo(
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives the same data.")
     ] = 2023,
+    screening_date: Annotated[
+        str,
+        typer.Option(
+            help="Judge eligibility as of this date (YYYY-MM-DD, or 'today'). The real "
+            "programmes closed in 2025, so by default the demo pretends it is mid-2024."
+        ),
+    ] = "2024-06-01",
 ) -> None:
     """Run a demonstration office on an embedded SQLite database under DATA_DIR.
 
@@ -172,6 +179,7 @@ def demo(
         database_url=f"sqlite:///{database}",
         jobs_backend=JobsBackend.IMMEDIATE,
         base_url=f"http://{host}:{port}",
+        screening_date=None if screening_date == "today" else screening_date,
     )
     configure_cipher(settings.data_key_bytes())
     with console.status("Migrating the database…"):
@@ -207,6 +215,7 @@ def demo(
             rng_seed=seed,
             progress=lambda n: progress.advance(task, n),
             catalogue=catalogue,
+            screening_date=settings.screening_date,
         )
     engine.dispose()
 
@@ -224,7 +233,8 @@ def demo(
         console.print(
             f"Pathway catalogue: {len(catalogue.pathways)} pathways "
             f"({report.pathway_versions_added} new versions stored); "
-            f"{report.cases_rescreened} open cases screened as of today, "
+            f"{report.cases_rescreened} open cases screened as of "
+            f"{settings.screening_day().isoformat()}, "
             f"{report.outcomes_changed} outcomes changed since registration."
         )
     table = Table(title="Demo logins (new passwords each start)")

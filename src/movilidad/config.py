@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -86,6 +87,10 @@ class Settings(BaseSettings):
     jobs_backend: JobsBackend = JobsBackend.IMMEDIATE
     redis_url: str = "redis://127.0.0.1:6379/0"
     catalogue_dir: Path = PROJECT_ROOT / "catalogue"
+    notices_dir: Path = PROJECT_ROOT / "notices"
+    #: Fixed date for eligibility in training and demonstration sites (the real
+    #: programmes have closed); empty in production: screening uses today's date.
+    screening_date: date | None = None
     locale_dir: Path = PROJECT_ROOT / "locale"
     session_max_age_seconds: Annotated[int, Field(ge=60)] = 30 * 60
     log_level: str = "INFO"
@@ -162,6 +167,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'movilidad.sqlite3').resolve()}"
+
+    def screening_day(self) -> date:
+        """The date eligibility is judged on: ``screening_date`` if set, else today (UTC)."""
+        from movilidad.kernel.clock import today_utc
+
+        return self.screening_date or today_utc()
 
     @property
     def is_production(self) -> bool:

@@ -93,12 +93,12 @@ def test_an_unexpected_error_shows_a_translated_page(
 ) -> None:
     app: FastAPI = create_app(settings)
 
-    @app.get("/explode")
+    @app.get("/tests/explode/now")
     def explode() -> None:
         raise RuntimeError("secret internals")
 
     with TestClient(app, raise_server_exceptions=False) as client:
-        response = client.get("/explode?lang=es")
+        response = client.get("/tests/explode/now?lang=es")
     assert response.status_code == 500
     assert "Tuvimos un problema de nuestra parte" in response.text
     assert "secret internals" not in response.text

@@ -5,13 +5,15 @@ from __future__ import annotations
 from movilidad.applicants.models import Applicant, ApplicantNationality, IdentityDocument
 from movilidad.audit.models import AuditEvent
 from movilidad.cases.models import Case, CaseEvent
+from movilidad.consent.models import ConsentRecord
 from movilidad.db.base import Base
 from movilidad.households.models import Household, HouseholdMember
 from movilidad.jobs.models import JobFailure
 from movilidad.offices.models import Office
 from movilidad.pathways.models import PathwayVersionRecord
+from movilidad.precheck.models import PrecheckSession
 from movilidad.screening.models import RescreenRun, Screening, ScreeningOutcome
-from movilidad.staff.models import Role, RoleAssignment, StaffUser
+from movilidad.staff.models import Role, RoleAssignment, StaffSession, StaffUser
 
 __all__ = [
     "Applicant",
@@ -20,16 +22,19 @@ __all__ = [
     "Base",
     "Case",
     "CaseEvent",
+    "ConsentRecord",
     "Household",
     "HouseholdMember",
     "IdentityDocument",
     "JobFailure",
     "Office",
     "PathwayVersionRecord",
+    "PrecheckSession",
     "RescreenRun",
     "Role",
     "RoleAssignment",
     "Screening",
     "ScreeningOutcome",
+    "StaffSession",
     "StaffUser",
 ]

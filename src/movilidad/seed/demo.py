@@ -13,7 +13,7 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from sqlalchemy import select
@@ -182,10 +182,14 @@ def _demo_accounts() -> list[tuple[str, str, RoleName, str | None, str | None]]:
     return accounts
 
 
+FIRST_REGISTRATION: Final = date(2023, 10, 18)  # every office open from this day
+
+
 class _Generator:
-    def __init__(self, rng: random.Random, today: date) -> None:
+    def __init__(self, rng: random.Random, today: date, last_registration: date) -> None:
         self.rng = rng
         self.today = today
+        self.registration_days = max(1, (last_registration - FIRST_REGISTRATION).days)
 
     def pick_weighted(self, pairs: tuple[tuple[str, int], ...]) -> str:
         values = [v for v, _ in pairs]
@@ -388,9 +392,9 @@ def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: 
         household.add_member(parent, Relationship.PARENT)
     uow.session.add(household)
 
-    # Registrations fall in the months when every office was open (Oct 2023 - Dec 2024).
-    submitted_at = datetime(2023, 10, 18, 13, tzinfo=UTC) + timedelta(
-        days=rng.randint(0, 430), minutes=rng.randint(0, 600)
+    # Registrations fall in the months when every office was open.
+    submitted_at = datetime.combine(FIRST_REGISTRATION, time(13), UTC) + timedelta(
+        days=rng.randint(0, gen.registration_days - 1), minutes=rng.randint(0, 600)
     )
     household.answers = _answers(gen, seed, nationality, submitted_at.date())
     case = open_case(uow, household=household, office=office, now=submitted_at)
@@ -419,7 +423,7 @@ def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: 
 
 
 def _screen_demo_cases(
-    uow: UnitOfWork, catalogue: Catalogue, created: bool
+    uow: UnitOfWork, catalogue: Catalogue, created: bool, as_of: date | None
 ) -> tuple[int, int, int]:
     """Store the catalogue; screen new cases as of their registration day; re-screen
     the open caseload as of today when anything was added. Returns (versions added,
@@ -433,7 +437,7 @@ def _screen_demo_cases(
             )  # fmt: skip
     if not (created or added):
         return 0, 0, 0
-    report = rescreen_open_cases(uow, catalogue, as_of=today_utc())
+    report = rescreen_open_cases(uow, catalogue, as_of=as_of or today_utc())
     uow.commit()
     return len(added), report.screened, len(report.changes)
 
@@ -445,6 +449,7 @@ def seed_demo(
     rng_seed: int | None = None,
     progress: Callable[[int], None] | None = None,
     catalogue: Catalogue | None = None,
+    screening_date: date | None = None,
 ) -> SeedReport:
     """Create the demo offices, staff and ``households`` synthetic households (about 2.5
     people each) unless offices already exist; in every case give each demo account a
@@ -470,7 +475,7 @@ def seed_demo(
             office_rows.append((seed, office))
         uow.session.flush()
         rng = random.Random(rng_seed)  # noqa: S311 - synthetic data, not security
-        gen = _Generator(rng, utcnow().date())
+        gen = _Generator(rng, utcnow().date(), screening_date or date(2024, 12, 20))
         weights = [4, 2, 3, 2, 3]
         for i in range(households):
             seed, office = rng.choices(office_rows, weights=weights)[0]
@@ -501,7 +506,9 @@ def seed_demo(
     uow.commit()
     versions_added = rescreened = changed = 0
     if catalogue is not None:
-        versions_added, rescreened, changed = _screen_demo_cases(uow, catalogue, created)
+        versions_added, rescreened, changed = _screen_demo_cases(
+            uow, catalogue, created, screening_date
+        )
     return SeedReport(
         offices=len(offices_repo.list_offices()),
         households=households if created else 0,

@@ -35,6 +35,10 @@ TOTP_ISSUER: Final = "Movilidad"
 #: Re-authentication is required before sensitive actions when the password was last
 #: given longer ago than this.
 RECENT_AUTH: Final = timedelta(minutes=10)
+#: However active, a session ends after this long (sign in again).
+MAX_SESSION_AGE: Final = timedelta(hours=12)
+TOTP_SECRET_LENGTH: Final = 32
+_BASE32: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 # A hash to verify against when the username does not exist, so the time taken does
 # not reveal whether an account exists.
@@ -69,13 +73,11 @@ def check_password(
     if user is None:
         verify_password(_DUMMY_HASH, password)
         return SignInResult(None, SignInFailure.WRONG_CREDENTIALS)
-    locked = user.locked_until is not None and user.locked_until > at
-    if locked or not user.is_active or not verify_password(user.password_hash, password):
+    locked = is_locked(user, at)
+    password_ok = verify_password(user.password_hash, password)  # always: same time
+    if locked or not user.is_active or not password_ok:
         if not locked:
-            user.failed_sign_ins += 1
-            if user.failed_sign_ins >= LOCK_AFTER:
-                doublings = min(user.failed_sign_ins - LOCK_AFTER, 10)
-                user.locked_until = at + min(timedelta(minutes=2**doublings), MAX_LOCK)
+            _count_failure(user, at)
         record_event(
             uow.session,
             action="staff.sign_in_failed",
@@ -86,11 +88,24 @@ def check_password(
             detail={"locked": locked, "failures": user.failed_sign_ins},
         )
         return SignInResult(None, SignInFailure.WRONG_CREDENTIALS)
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    if not user.needs_second_factor:
+        user.failed_sign_ins = 0  # otherwise only a correct second factor resets it
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return SignInResult(user)
+
+
+def is_locked(user: StaffUser, at: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > at
+
+
+def _count_failure(user: StaffUser, at: datetime) -> None:
+    """One more failed password or code; from :data:`LOCK_AFTER` on, lock the account
+    for 1, 2, 4… minutes (at most :data:`MAX_LOCK`)."""
+    user.failed_sign_ins += 1
+    if user.failed_sign_ins >= LOCK_AFTER:
+        doublings = min(user.failed_sign_ins - LOCK_AFTER, 10)
+        user.locked_until = at + min(timedelta(minutes=2**doublings), MAX_LOCK)
 
 
 def start_session(uow: UnitOfWork, user: StaffUser, now: datetime | None = None) -> str:
@@ -123,7 +138,8 @@ def active_session(
     )
     if found is None or found.revoked_at is not None or not found.user.is_active:
         return None
-    if found.last_seen_at + timedelta(seconds=max_idle_seconds) < at:
+    too_old = found.created_at + MAX_SESSION_AGE < at
+    if too_old or found.last_seen_at + timedelta(seconds=max_idle_seconds) < at:
         found.revoked_at = at
         return None
     found.last_seen_at = at
@@ -137,7 +153,12 @@ def end_session(uow: UnitOfWork, session: StaffSession, now: datetime | None = N
 
 def new_totp_secret() -> str:
     """A fresh base32 TOTP secret (160 bits)."""
-    return pyotp.random_base32(32)
+    return pyotp.random_base32(TOTP_SECRET_LENGTH)
+
+
+def is_valid_secret(secret: str) -> bool:
+    """A TOTP secret as :func:`new_totp_secret` makes them: 32 base32 letters."""
+    return len(secret) == TOTP_SECRET_LENGTH and set(secret) <= _BASE32
 
 
 def provisioning_uri(user: StaffUser, secret: str) -> str:
@@ -147,8 +168,8 @@ def provisioning_uri(user: StaffUser, secret: str) -> str:
 
 def _accept_code(secret: str, code: str, last_step: int | None, at: datetime) -> int | None:
     """The time step the code belongs to, if valid and newer than ``last_step``."""
-    cleaned = "".join(ch for ch in code if ch.isdigit())
-    if len(cleaned) != 6:
+    cleaned = "".join(ch for ch in code if ch in "0123456789")
+    if len(cleaned) != 6 or len(code.strip()) > 7:
         return None
     totp = pyotp.TOTP(secret)
     step = int(at.timestamp()) // totp.interval
@@ -166,8 +187,11 @@ def enrol_second_factor(
     """Finish TOTP enrolment: keep ``secret`` if ``code`` proves the app has it."""
     at = now or utcnow()
     user = session.user
+    if not is_valid_secret(secret) or is_locked(user, at) or user.totp_secret is not None:
+        return False
     step = _accept_code(secret, code, None, at)
     if step is None:
+        _count_failure(user, at)
         return False
     user.totp_secret = secret
     user.totp_last_step = step
@@ -184,16 +208,38 @@ def verify_second_factor(
     user = session.user
     if user.totp_secret is None:
         return False
+    if is_locked(user, at):
+        end_session(uow, session, at)
+        return False
     step = _accept_code(user.totp_secret, code, user.totp_last_step, at)
     if step is None:
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= LOCK_AFTER:
-            end_session(uow, session, at)
-            user.locked_until = at + timedelta(minutes=1)
+        _count_failure(user, at)
+        if is_locked(user, at):
+            _end_pending_sessions(uow, user, at)
         return False
     user.totp_last_step = step
     _second_factor_done(uow, session, at, enrolled=False)
     return True
+
+
+def _end_pending_sessions(uow: UnitOfWork, user: StaffUser, at: datetime) -> None:
+    """Revoke every session of ``user`` still waiting for its second factor."""
+    for pending in uow.session.scalars(
+        select(StaffSession).where(
+            StaffSession.staff_user_id == user.id,
+            StaffSession.second_factor_at.is_(None),
+            StaffSession.revoked_at.is_(None),
+        )
+    ):
+        pending.revoked_at = at
+
+
+def rotate_session(session: StaffSession) -> str:
+    """Give a session a new token (after the second factor), so a token seen before
+    sign-in is worthless afterwards. Returns the new token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    session.token_hash = _token_hash(token)
+    return token
 
 
 def _second_factor_done(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from movilidad.config import Settings, load_settings
+from movilidad.consent.notices import load_notices
 from movilidad.db.engine import check_connection, make_engine, make_session_factory
 from movilidad.i18n import load_catalogues, parse_accept_language
 from movilidad.jobs.queue import JobQueue
@@ -28,6 +29,7 @@ from movilidad.kernel.errors import ConfigError
 from movilidad.kernel.languages import SUPPORTED_LANGUAGES
 from movilidad.logs import configure_logging
 from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catalogue
+from movilidad.web.applicant import routes as applicant_routes
 from movilidad.web.public import routes as public_routes
 from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
 from movilidad.web.staff import routes as staff_routes
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        redirect_slashes=False,  # a redirect would echo the Host header
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.renderer = Renderer(catalogues)
     app.state.jobs = JobQueue(settings, app.state.session_factory)
     app.state.catalogue = _load_catalogue_if_present(settings)
+    app.state.notices = load_notices(settings.notices_dir)
 
     renderer: Renderer = app.state.renderer
     secure_cookies = settings.base_url.startswith("https://")
@@ -190,4 +194,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static")
     app.include_router(public_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(applicant_routes.router)  # last: its /{country} paths match widely
     return app

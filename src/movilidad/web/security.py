@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -82,7 +83,14 @@ def csrf_token(request: Request) -> str:
 
 
 async def verify_csrf(request: Request) -> None:
-    """Refuse (403) a form whose hidden token does not match the visitor's cookie."""
+    """Refuse (403) a form posted from another site (``Origin`` names another host) or
+    whose hidden token does not match the visitor's cookie."""
+    origin = request.headers.get("origin")
+    foreign = origin not in (None, "null") and (
+        urlsplit(str(origin)).netloc != request.headers.get("host", "")
+    )
+    if foreign:
+        raise HTTPException(status_code=403)
     cookie = request.cookies.get(CSRF_COOKIE, "")
     form = await request.form()
     sent = form.get(CSRF_FIELD, "")

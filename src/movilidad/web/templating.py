@@ -77,10 +77,11 @@ class Renderer:
             "country_name": lambda code: country_name(code, language),
             "long_date": lambda value: format_long_date(value, language),
             "url_for": request.app.url_path_for,
-            "path_with_lang": lambda code: f"{request.url.path}?lang={code}",
+            "path_with_lang": lambda code: f"/{request.url.path.lstrip('/')}?lang={code}",
             "csrf_field": CSRF_FIELD,
             "csrf_token": lambda: csrf_token(request),
             "actor": getattr(request.state, "actor", None),
+            "training_date": request.app.state.settings.screening_date,
             "status_label": lambda status: gettext(STATUS_LABELS.get(str(status), str(status))),
             "outcome_label": lambda outcome: gettext(
                 OUTCOME_LABELS.get(str(outcome), str(outcome))

@@ -41,7 +41,7 @@ def current_actor(request: Request, uow: UoW) -> Actor:
     session = staff_session(request, uow)
     if session is None or session.second_factor_at is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(quote(target, safe="/?=&"))
+        raise SignInRequired(quote(target, safe="/"))
     actor = Actor.of(session.user)
     requirement = declared_requirement(request.scope.get("endpoint"))
     if requirement is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
@@ -36,12 +37,19 @@ CsrfChecked = Depends(verify_csrf)
 
 
 def _safe_next(target: str) -> str:
-    """Only redirect to a path inside the staff workspace (no open redirect)."""
+    """Only redirect to a plain path inside the staff workspace (no open redirect)."""
     path = unquote(target or "")
     parts = urlsplit(path)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/"):
-        return "/staff/cases"
-    return path
+    unsafe = (
+        parts.scheme
+        or parts.netloc
+        or not parts.path.startswith("/staff/")
+        or "//" in path
+        or "\\" in path
+        or ".." in parts.path.split("/")
+        or any(not ch.isprintable() for ch in path)
+    )
+    return "/staff/cases" if unsafe else path
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -92,6 +100,7 @@ def sign_in(
             status_code=400,
         )
     token = auth.start_session(uow, result.user)
+    request.state.csrf_token = secrets.token_urlsafe(32)  # a new CSRF token per sign-in
     if not result.user.needs_second_factor:
         session = auth.active_session(
             uow, token, request.app.state.settings.session_max_age_seconds
@@ -131,7 +140,7 @@ def _two_factor_page(
         "enrolled": user.totp_secret is not None,
     }
     if user.totp_secret is None:
-        secret = secret or auth.new_totp_secret()
+        secret = secret if auth.is_valid_secret(secret) else auth.new_totp_secret()
         context.update(
             secret=secret,
             secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
@@ -157,26 +166,35 @@ def two_factor(
         return _see_other("/staff/sign-in")
     user = session.user
     if user.totp_secret is None:
-        valid_secret = len(secret) == 32 and secret.isalnum()
-        ok = valid_secret and auth.enrol_second_factor(uow, session, secret, code)
+        ok = auth.enrol_second_factor(uow, session, secret, code)
     else:
         ok = auth.verify_second_factor(uow, session, code)
-    uow.commit()
     if not ok:
+        uow.commit()
         if session.revoked_at is not None:
             return _see_other("/staff/sign-in")
         return _two_factor_page(request, render, user, next, error=True, secret=secret)
-    return _see_other(_safe_next(next))
+    token = auth.rotate_session(session)
+    uow.commit()
+    response = _see_other(_safe_next(next))
+    _set_session_cookie(request, response, token)
+    return response
 
 
 @router.post("/sign-out", name="staff.sign_out", dependencies=[CsrfChecked])
-@requires(STAFF_SIGNED_IN)
-def sign_out(request: Request, uow: UoW, actor: StaffActor) -> RedirectResponse:
+@requires(PUBLIC)  # also ends a session still waiting for its second factor
+def sign_out(request: Request, uow: UoW) -> RedirectResponse:
     session = staff_session(request, uow)
     if session is not None:
         auth.end_session(uow, session)
     response = _see_other("/staff/sign-in")
-    response.delete_cookie(SESSION_COOKIE, path="/staff")
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/staff",
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.base_url.startswith("https://"),
+    )
     return response
 
 

@@ -1,0 +1,1 @@
+"""Consent: versioned privacy notices and the record of who agreed to which version."""

@@ -1,0 +1,2 @@
+"""The pre-check: the eligibility questionnaire an applicant answers before giving any
+identity data."""

@@ -1,0 +1,1 @@
+"""Applicant pages: landing, privacy notice and consent, the pre-check."""

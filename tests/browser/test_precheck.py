@@ -1,0 +1,81 @@
+"""An applicant on a phone reads the notice, consents, answers the pre-check and sees
+which programmes may fit — in Spanish and Haitian Creole, with JavaScript on and off."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.browser.conftest import SCREENSHOTS, Demo
+
+pytestmark = pytest.mark.browser
+
+ANSWERS = {
+    "nationalities": ("select", "VEN"),
+    "current_country": ("select", "COL"),
+    "present_in_current_country_since": ("date", "2021-08-15"),
+    "status_in_current_country": ("radio", "regular"),
+    "date_of_birth": ("date", "1989-11-02"),
+    "fear_of_persecution": ("radio", "yes"),
+    "permanent_status_in_another_country": ("radio", "no"),
+}
+
+
+def _shot(page: Page, name: str) -> None:
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("lang", "javascript"), [("es", True), ("ht", False)])
+def test_pre_check_journey(browser: Browser, demo: Demo, lang: str, javascript: bool) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    page.goto(f"{demo.url}/col?lang={lang}")
+    assert page.locator("html").get_attribute("lang") == lang
+    _shot(page, f"applicant-landing-{lang}")
+    page.locator("a.button").click()
+    page.wait_for_url("**/col/privacy")
+    assert page.locator("h2").count() >= 5
+    _shot(page, f"applicant-privacy-{lang}")
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url("**/col/check")
+    for step in range(25):
+        if "/check/result" in page.url:
+            break
+        fact = page.locator("input[name=fact]").get_attribute("value")
+        if step < 4:
+            _shot(page, f"applicant-question-{step + 1}-{lang}")
+        kind, value = ANSWERS.get(fact or "", ("skip", ""))
+        if kind == "select":
+            page.select_option("#value", value)
+        elif kind == "date":
+            page.fill("#value", value)
+        elif kind == "radio":
+            page.check(f"input[name=value][value={value}]")
+        action = "skip" if kind == "skip" else "answer"
+        page.locator(f"button[name=action][value={action}]").click()
+        page.wait_for_load_state()
+    assert "/check/result" in page.url
+    assert page.locator("section.result-eligible h3").count() >= 1
+    _shot(page, f"applicant-result-{lang}")
+    context.close()
+
+
+def test_a_wrong_date_is_explained_next_to_the_field(browser: Browser, demo: Demo) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{demo.url}/col/privacy?lang=es")
+    page.locator("form.stack button[type=submit]").click()
+    page.select_option("#value", "VEN")
+    page.locator("button[name=action][value=answer]").click()
+    page.select_option("#value", "COL")
+    page.locator("button[name=action][value=answer]").click()
+    page.locator("button[name=action][value=answer]").click()  # no date given
+    error = page.locator("#answer-error")
+    assert error.is_visible()
+    assert page.locator("fieldset").first.get_attribute("aria-describedby") == "answer-error"
+    _shot(page, "applicant-error-es")
+    context.close()
