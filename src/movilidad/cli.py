@@ -39,6 +39,8 @@ pathways_app = typer.Typer(help="The pathway catalogue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(pathways_app, name="pathways")
 screening_app = typer.Typer(help="Screening of cases.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.add_typer(screening_app, name="screening")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
@@ -505,6 +507,26 @@ def screening_rescreen(
         console.print("Nothing changed since the last re-screening; no case was re-screened.")
     else:
         console.print(f"Open cases re-screened; {changed} outcomes changed.")
+
+
+@audit_app.command("verify")
+@friendly_errors
+def audit_verify() -> None:
+    """Check the audit trail's hash chain: exit 1 naming the first altered, removed or
+    reordered event."""
+    from movilidad.audit.chain import verify_chain
+
+    settings = load_settings()
+    _require_schema(settings)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            report = verify_chain(uow.session)
+    finally:
+        engine.dispose()
+    if not report.ok:
+        raise _fail(f"audit trail broken: {report.reason}", code=1)
+    console.print(f"{report.events} audit events: {report.reason}.")
 
 
 def main() -> None:

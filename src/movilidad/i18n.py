@@ -69,6 +69,7 @@ _HT_COUNTRIES: dict[str, str] = {
     "JAM": "Jamayik",
     "PRY": "Paragwe",
     "SUR": "Sirinam",
+    "TTO": "Trinidad ak Tobago",
     "URY": "Irigwe",
     "BRA": "Brezil",
     "CAN": "Kanada",

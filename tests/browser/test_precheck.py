@@ -41,7 +41,7 @@ def test_pre_check_journey(browser: Browser, demo: Demo, lang: str, javascript: 
     assert page.locator("h2").count() >= 5
     _shot(page, f"applicant-privacy-{lang}")
     page.locator("form.stack button[type=submit]").click()
-    page.wait_for_url("**/col/check")
+    page.wait_for_url("**/col/check**")
     for step in range(25):
         if "/check/result" in page.url:
             break

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from movilidad.db.base import Base, str_enum
@@ -32,6 +32,10 @@ class AuditEvent(Base):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     request_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Hash chain (see movilidad.audit.chain): set when the event is flushed.
+    sequence: Mapped[int | None] = mapped_column(Integer, unique=True)
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditTrailIsAppendOnly(MovilidadError):

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from movilidad.audit import chain as _chain  # noqa: F401 - registers the hash chain
 from movilidad.audit.models import AuditEvent
 from movilidad.kernel.actors import ActorKind
 

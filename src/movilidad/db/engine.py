@@ -32,7 +32,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout)
+    # instead of one failing when it upgrades a stale read snapshot to a write.
+    # Connections marked read_only (health checks) take no lock.
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -42,7 +46,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     malformed URLs; connecting is lazy (see :func:`check_connection`).
     """
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+    # hide_parameters: error messages (and so logs) never carry the values of a query,
+    # which may be personal data.
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -62,5 +68,5 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def check_connection(engine: Engine) -> None:
     """Open a connection and run ``SELECT 1``; raises ``sqlalchemy.exc.OperationalError``."""
-    with engine.connect() as connection:
+    with engine.connect().execution_options(read_only=True) as connection:
         connection.exec_driver_sql("SELECT 1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from movilidad.applicants.models import Applicant, ApplicantNationality, IdentityDocument
+from movilidad.audit.chain import AuditChainHead
 from movilidad.audit.models import AuditEvent
 from movilidad.cases.models import Case, CaseEvent
 from movilidad.consent.models import ConsentRecord
@@ -18,6 +19,7 @@ from movilidad.staff.models import Role, RoleAssignment, StaffSession, StaffUser
 __all__ = [
     "Applicant",
     "ApplicantNationality",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Case",

@@ -82,6 +82,11 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison that also accepts non-ASCII input (as bytes)."""
+    return secrets.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
 async def verify_csrf(request: Request) -> None:
     """Refuse (403) a form posted from another site (``Origin`` names another host) or
     whose hidden token does not match the visitor's cookie."""
@@ -94,5 +99,5 @@ async def verify_csrf(request: Request) -> None:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     form = await request.form()
     sent = form.get(CSRF_FIELD, "")
-    if not cookie or not isinstance(sent, str) or not secrets.compare_digest(cookie, sent):
+    if not cookie or not isinstance(sent, str) or not _same(cookie, sent):
         raise HTTPException(status_code=403)

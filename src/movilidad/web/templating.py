@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -35,6 +36,13 @@ def make_environment() -> Environment:
     # Placeholders so templates compile; real callables come with each render.
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     return env
+
+
+def _with_lang(request: Request, code: str) -> str:
+    """This page's path and query, with ``lang`` set to ``code`` (always on this site)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    query.append(("lang", code))
+    return f"/{request.url.path.lstrip('/')}?{urlencode(query)}"
 
 
 class Renderer:
@@ -77,7 +85,7 @@ class Renderer:
             "country_name": lambda code: country_name(code, language),
             "long_date": lambda value: format_long_date(value, language),
             "url_for": request.app.url_path_for,
-            "path_with_lang": lambda code: f"/{request.url.path.lstrip('/')}?lang={code}",
+            "path_with_lang": lambda code: _with_lang(request, code),
             "csrf_field": CSRF_FIELD,
             "csrf_token": lambda: csrf_token(request),
             "actor": getattr(request.state, "actor", None),

@@ -60,6 +60,41 @@ def _consent(client: TestClient, lang: str = "es") -> None:
     assert response.headers["location"] == "/col/check"
 
 
+def test_each_question_has_its_own_address_for_the_back_button(client: TestClient) -> None:
+    _consent(client, "en")
+    first = client.get("/col/check", follow_redirects=False)
+    assert first.headers["location"] == "/col/check?q=nationalities"
+    page = client.get(first.headers["location"])
+    client.post("/col/check", data={**hidden_fields(page.text), "value": "VEN", "action": "answer"})
+    assert client.get("/col/check", follow_redirects=False).headers["location"] == (
+        "/col/check?q=current_country"
+    )
+    back = client.get("/col/check?q=nationalities")  # the Back button
+    assert 'value="VEN" selected' in back.text.replace("\n", " ") or "selected" in back.text
+    not_yet = client.get("/col/check?q=date_of_birth", follow_redirects=False)
+    assert not_yet.headers["location"] == "/col/check?q=current_country"  # no skipping ahead
+
+
+def test_agreeing_again_keeps_the_answers(client: TestClient) -> None:
+    _consent(client, "en")
+    page = client.get("/col/check")
+    client.post("/col/check", data={**hidden_fields(page.text), "value": "VEN", "action": "answer"})
+    again = client.get("/col/privacy")
+    client.post("/col/privacy", data=hidden_fields(again.text))
+    assert (
+        client.get("/col/check", follow_redirects=False)
+        .headers["location"]
+        .endswith("q=current_country")
+    )
+
+
+def test_a_non_ascii_csrf_token_is_a_403_not_a_500(client: TestClient) -> None:
+    _consent(client, "en")
+    page = client.get("/col/check")
+    data = {**hidden_fields(page.text), "csrf_token": "ñandú", "value": "VEN"}
+    assert client.post("/col/check", data=data).status_code == 403
+
+
 def _form_for(fact: str, value: Any) -> dict[str, str]:
     if isinstance(value, bool):
         return {"value": "yes" if value else "no"}
@@ -71,9 +106,8 @@ def _form_for(fact: str, value: Any) -> dict[str, str]:
 def _answer_all(client: TestClient, answers: dict[str, Any]) -> list[str]:
     asked: list[str] = []
     for _ in range(40):
-        page = client.get("/col/check", follow_redirects=False)
-        if page.status_code == 303:
-            assert page.headers["location"] == "/col/check/result"
+        page = client.get("/col/check")
+        if page.url.path == "/col/check/result":
             return asked
         fact = FACT.search(page.text)
         assert fact, page.text
@@ -202,7 +236,7 @@ def _answer_all_until(client: TestClient, stop: str, answers: dict[str, Any]) ->
 def test_an_answer_can_be_changed(client: TestClient) -> None:
     _consent(client, "en")
     _answer_all(client, {"nationalities": ["COL"]})
-    page = client.get("/col/check?change=nationalities")
+    page = client.get("/col/check?q=nationalities")
     assert FACT.search(page.text).group(1) == "nationalities"  # type: ignore[union-attr]
     client.post("/col/check", data={**hidden_fields(page.text), "value": "VEN", "action": "answer"})
     assert FACT.search(client.get("/col/check").text).group(1) == "current_country"  # type: ignore[union-attr]

@@ -18,6 +18,7 @@ from movilidad.kernel.dates import is_iso_date
 from movilidad.pathways.facts import FactSpec
 
 MAX_RELATIVES = 3
+EARLIEST_DATE = "1900-01-01"  # no answer about a living person is older
 
 
 def _(message: str) -> str:
@@ -73,6 +74,8 @@ def parse_answer(spec: FactSpec, form: FormData, today: date) -> Parsed:
             return Parsed(error="date")
         if date.fromisoformat(text) > today:
             return Parsed(error="future")
+        if text < EARLIEST_DATE:
+            return Parsed(error="date")
         return Parsed(text)
     if kind == "country":
         code = _country(_text(form, "value"))

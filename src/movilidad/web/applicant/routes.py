@@ -6,6 +6,7 @@ question (post/redirect/get), so a dropped connection loses nothing.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from movilidad.consent.notices import Notices
-from movilidad.i18n import country_name
+from movilidad.i18n import country_name, format_long_date
 from movilidad.kernel.clock import today_utc
 from movilidad.kernel.countries import InvalidCountry, validate_alpha3
 from movilidad.offices.models import Office
@@ -102,8 +103,10 @@ def agree(
     code, _ = _office_country(request, uow, country)
     notices: Notices = request.app.state.notices
     if notices.get(notice_version) is None:
-        return _see_other(f"/{country}/privacy")
-    token, _precheck = services.start_precheck(
+        return _see_other(f"/{country.lower()}/privacy")
+    if _precheck(request, uow, code) is not None:  # agreed before: keep the answers
+        return _see_other(f"/{country.lower()}/check")
+    token, _precheck_session = services.start_precheck(
         uow, country=code, language=request.state.language, notice_version=notice_version
     )
     response = _see_other(f"/{country.lower()}/check")
@@ -158,6 +161,7 @@ def _question_page(
             },
             "countries": countries,
             "current": (submitted if submitted is not None else precheck.answers.get(fact)),
+            "answered_before": fact in precheck.answers,
             "error": ERRORS[error] if error else None,
             "answered": answered,
             "relative_rows": range(MAX_RELATIVES),
@@ -169,20 +173,22 @@ def _question_page(
 
 @router.get("/{country}/check", name="applicant.check", response_class=HTMLResponse)
 @requires(PUBLIC)
-def check(request: Request, country: str, uow: UoW, render: Render, change: str = "") -> Response:
-    """The next question (or the one to change), one per page."""
+def check(request: Request, country: str, uow: UoW, render: Render, q: str = "") -> Response:
+    """One question per page, each at its own address (``?q=<fact>``) so the browser's
+    Back button returns to the previous question. Without ``q``: go to the next one."""
     code, _ = _office_country(request, uow, country)
     catalogue = _catalogue(request)
     precheck = _precheck(request, uow, code)
     if precheck is None:
         return _see_other(f"/{country.lower()}/privacy")
-    fact = change if change in precheck.answers or change in precheck.skipped else None
-    fact = fact or services.next_question(
+    upcoming = services.next_question(
         precheck, catalogue, request.app.state.settings.screening_day()
     )
-    if fact is None:
+    if q and (q in precheck.answers or q in precheck.skipped or q == upcoming):
+        return _question_page(request, render, code, catalogue, precheck, q)
+    if upcoming is None:
         return _see_other(f"/{country.lower()}/check/result")
-    return _question_page(request, render, code, catalogue, precheck, fact)
+    return _see_other(f"/{country.lower()}/check?q={upcoming}")
 
 
 @router.post("/{country}/check", name="applicant.check.answer", dependencies=[CsrfChecked])
@@ -243,10 +249,51 @@ def result(request: Request, country: str, uow: UoW, render: Render) -> Response
             "groups": groups,
             "intake": intake,
             "answers": [
-                (catalogue.facts.facts[name].question[language], name)
+                (
+                    catalogue.facts.facts[name].question[language],
+                    name,
+                    _answer_text(
+                        catalogue, name, precheck.answers.get(name), language, render, request
+                    ),
+                )
                 for name in catalogue.facts.facts
                 if name in precheck.answers or name in precheck.skipped
             ],
             "skipped": set(precheck.skipped),
         },
     )
+
+
+def _answer_text(
+    catalogue: Catalogue,
+    name: str,
+    value: Any,
+    language: str,
+    render: Render,
+    request: Request,
+) -> str:
+    """An answer written for the applicant to re-read ("Yes", "Colombia", a date…)."""
+    gettext = render.gettext(request)
+    spec = catalogue.facts.facts[name]
+    if value is None:
+        return spec.options["none"][language] if "none" in spec.options else ""
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if spec.type == "enum":
+        return spec.options.get(value, {}).get(language, str(value))
+    if spec.type == "country":
+        return country_name(value, language)
+    if spec.type == "countries":
+        return ", ".join(country_name(code, language) for code in value)
+    if spec.type == "date":
+        return format_long_date(date.fromisoformat(value), language)
+    if spec.type == "list":
+        if not value:
+            return gettext("None")
+        labels = spec.fields["relationship"].options
+        return "; ".join(
+            f"{labels.get(item.get('relationship', ''), {}).get(language, '')} "
+            f"({country_name(item.get('country', ''), language)})"
+            for item in value
+        )
+    return str(value)
