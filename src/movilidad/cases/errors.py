@@ -11,3 +11,9 @@ class TransitionNotAllowed(DomainError):
 
 class ReasonRequired(DomainError):
     code = "reason_required"
+
+
+class CaseChanged(DomainError):
+    """Someone else changed the case since the form was loaded (optimistic lock)."""
+
+    code = "case_changed"

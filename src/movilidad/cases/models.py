@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from movilidad.cases.errors import ReasonRequired, TransitionNotAllowed
@@ -78,6 +78,8 @@ class CaseEvent(Base):
     from_status: Mapped[CaseStatus | None] = mapped_column(str_enum(CaseStatus, "from_status"))
     to_status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "to_status"))
     close_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason, "close_reason"))
+    #: The pathway a case is referred to (with ``to_status`` = referred).
+    pathway_id: Mapped[str | None] = mapped_column(String(64))
     actor_kind: Mapped[ActorKind] = mapped_column(str_enum(ActorKind, "actor_kind"))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -102,6 +104,9 @@ class Case(Base):
         str_enum(CaseStatus, "case_status"), default=CaseStatus.SUBMITTED, index=True
     )
     close_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason, "close_reason"))
+    referred_pathway_id: Mapped[str | None] = mapped_column(String(64))
+    #: Optimistic lock: bumped on every change; a change based on an older version fails.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -110,6 +115,8 @@ class Case(Base):
     events: Mapped[list[CaseEvent]] = relationship(
         cascade="all, delete-orphan", order_by=CaseEvent.id, lazy="selectin"
     )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     @property
     def display_reference(self) -> str:
@@ -154,13 +161,15 @@ class Case(Base):
         actor_kind: ActorKind,
         actor_staff_id: int | None = None,
         close_reason: CloseReason | None = None,
+        pathway_id: str | None = None,
         note: str = "",
         now: datetime | None = None,
     ) -> CaseEvent:
         """Move the case one step and record the event.
 
         Raises :class:`TransitionNotAllowed` for a move the machine does not allow, and
-        :class:`ReasonRequired` when closing without a reason code.
+        :class:`ReasonRequired` when closing without a reason code or referring without
+        a pathway.
         """
         if new_status not in allowed_next(self.status):
             raise TransitionNotAllowed(f"{self.status} → {new_status} is not allowed")
@@ -168,11 +177,16 @@ class Case(Base):
             raise ReasonRequired("closing a case needs a reason code")
         if new_status is not CaseStatus.CLOSED and close_reason is not None:
             raise TransitionNotAllowed("a reason code is only given when closing")
+        if new_status is CaseStatus.REFERRED and not pathway_id:
+            raise ReasonRequired("a referral names the pathway")
+        if new_status is not CaseStatus.REFERRED and pathway_id:
+            raise TransitionNotAllowed("a pathway is only given when referring")
         at = now or utcnow()
         event = CaseEvent(
             from_status=self.status,
             to_status=new_status,
             close_reason=close_reason,
+            pathway_id=pathway_id,
             actor_kind=actor_kind,
             actor_staff_id=actor_staff_id,
             note=note,
@@ -181,5 +195,7 @@ class Case(Base):
         self.events.append(event)
         self.status = new_status
         self.close_reason = close_reason
+        if pathway_id:
+            self.referred_pathway_id = pathway_id
         self.updated_at = at
         return event

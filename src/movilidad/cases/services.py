@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from movilidad.cases.models import Case
+from sqlalchemy.orm.exc import StaleDataError
+
+from movilidad.audit.services import record_event
+from movilidad.cases.errors import CaseChanged
+from movilidad.cases.models import Case, CaseStatus, CloseReason
 from movilidad.cases.repository import CaseRepository
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household
@@ -49,3 +53,57 @@ def open_case(
     uow.session.add(case)
     uow.session.flush()
     return case
+
+
+MAX_NOTE_CHARS = 4000
+
+
+def transition_case(
+    uow: UnitOfWork,
+    case: Case,
+    *,
+    new_status: CaseStatus,
+    expected_version: int,
+    actor_staff_id: int,
+    close_reason: CloseReason | None = None,
+    pathway_id: str | None = None,
+    note: str = "",
+    request_id: str | None = None,
+) -> None:
+    """Move ``case`` to ``new_status`` on behalf of a staff member, with the audit event.
+
+    ``expected_version`` is the case version the person saw; if the case changed since,
+    :class:`CaseChanged` is raised and nothing is written. Raises the machine's
+    :class:`~movilidad.cases.errors.TransitionNotAllowed` / ``ReasonRequired`` too.
+    """
+    if case.version != expected_version:
+        raise CaseChanged("the case was changed by someone else")
+    previous = case.status
+    case.transition_to(
+        new_status,
+        actor_kind=ActorKind.STAFF,
+        actor_staff_id=actor_staff_id,
+        close_reason=close_reason,
+        pathway_id=pathway_id,
+        note=note.strip()[:MAX_NOTE_CHARS],
+    )
+    record_event(
+        uow.session,
+        action="case.transition",
+        object_type="case",
+        object_id=case.id,
+        actor_kind=ActorKind.STAFF,
+        actor_staff_id=actor_staff_id,
+        office_id=case.office_id,
+        request_id=request_id,
+        detail={
+            "from": str(previous),
+            "to": str(new_status),
+            "reason": str(close_reason) if close_reason else None,
+            "pathway": pathway_id,
+        },
+    )
+    try:
+        uow.session.flush()
+    except StaleDataError:
+        raise CaseChanged("the case was changed by someone else") from None

@@ -406,7 +406,12 @@ def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: 
         steps = _PATH[: _PATH.index(target) + 1] if target in _PATH else ()
     for status in steps:
         at = min(at + timedelta(days=rng.randint(2, 30)), utcnow())
-        case.transition_to(status, actor_kind=ActorKind.STAFF, now=at)
+        pathway = (
+            rng.choice(("us-usrap", "us-usrap", "ca-family", "es-labour", "us-frp"))
+            if status is CaseStatus.REFERRED
+            else None
+        )
+        case.transition_to(status, actor_kind=ActorKind.STAFF, pathway_id=pathway, now=at)
     if target is CaseStatus.CLOSED:
         at = min(at + timedelta(days=rng.randint(2, 30)), utcnow())
         reason = rng.choice(

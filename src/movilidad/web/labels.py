@@ -49,3 +49,12 @@ REASON_LABELS: Final = {
     "scheduled": _("regular re-check"),
     "staff_request": _("requested by staff"),
 }
+
+CLOSE_REASON_LABELS: Final = {
+    "not_eligible": _("Not eligible"),
+    "withdrawn": _("Withdrawn by the applicant"),
+    "no_show_cannot_be_contacted": _("No show / cannot be contacted"),
+    "programme_terminated": _("Programme terminated"),
+    "duplicate": _("Duplicate"),
+    "decision_negative": _("Refused by the destination"),
+}

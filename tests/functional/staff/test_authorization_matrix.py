@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.kernel.permissions import ROLE_PERMISSIONS, Permission, RoleName
 from movilidad.web.security import PUBLIC, STAFF_SIGNED_IN, route_table
-from tests.functional.staff.helpers import World, build_world, sign_in
+from tests.functional.staff.helpers import World, build_world, hidden_fields, sign_in
 
 USERS = {
     "cw.bog": (RoleName.CASEWORKER, "bogota"),
@@ -68,6 +68,18 @@ def test_authorization_matrix(
                 if route.path == "/staff/cases" and expected == 200:
                     listed = case.display_reference in response.text
                     assert listed is in_scope, (username, where, "list disagrees with scope")
+                checked += 1
+        csrf = hidden_fields(client.get("/staff/sign-in").text)["csrf_token"]
+        for route in route_table(app):
+            if "POST" not in route.methods or not isinstance(route.requirement, Permission):
+                continue
+            for where, case in cases.items():
+                in_scope = where == home
+                path = route.path.replace("{reference}", case.display_reference)
+                response = client.post(path, data={"csrf_token": csrf}, follow_redirects=False)
+                allowed = route.requirement in ROLE_PERMISSIONS[role] and in_scope
+                expected = 400 if allowed else 404  # allowed: the empty form is refused
+                assert response.status_code == expected, (username, "POST", path)
                 checked += 1
     assert checked >= 8
 

@@ -73,3 +73,109 @@ def test_case_detail_shows_household_screening_and_history_and_is_audited(
     assert [v.object_id for v in views] == [str(world.case_bogota.id)]
     assert views[0].actor_staff_id is not None
     assert "Dayana" not in str(views[0].detail)
+
+
+def _detail_form(client: TestClient, reference: str) -> dict[str, str]:
+    from tests.functional.staff.helpers import hidden_fields
+
+    return hidden_fields(client.get(f"/staff/cases/{reference}").text)
+
+
+def test_a_caseworker_moves_a_case_and_every_step_is_recorded(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    reference = world.case_bogota.display_reference
+    sign_in(client, "cw.bog")
+    form = _detail_form(client, reference)
+    moved = client.post(
+        f"/staff/cases/{reference}/transition",
+        data={**form, "to_status": "pre_screened", "note": "documents look complete"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    page = client.get(f"/staff/cases/{reference}?lang=en").text
+    assert "Pre-screened" in page
+    assert "documents look complete" in page
+    form = _detail_form(client, reference)
+    refused = client.post(
+        f"/staff/cases/{reference}/transition", data={**form, "to_status": "closed"}
+    )
+    assert refused.status_code == 400
+    assert "Choose a reason to close the case" in refused.text  # English chosen above
+    closed = client.post(
+        f"/staff/cases/{reference}/transition",
+        data={**form, "to_status": "closed", "close_reason": "withdrawn"},
+        follow_redirects=False,
+    )
+    assert closed.status_code == 303
+    with session_factory() as session:
+        moves = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "case.transition")
+        ).all()
+    assert [m.detail["to"] for m in moves] == ["pre_screened", "closed"]
+
+
+def test_two_people_changing_a_case_at_once(
+    app: FastAPI, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    reference = world.case_bogota.display_reference
+    with TestClient(app) as first, TestClient(app) as second:
+        sign_in(first, "cw.bog")
+        sign_in(second, "mgr.bog")
+        form_first = _detail_form(first, reference)
+        form_second = _detail_form(second, reference)
+        ok = first.post(
+            f"/staff/cases/{reference}/transition",
+            data={**form_first, "to_status": "pre_screened"},
+            follow_redirects=False,
+        )
+        assert ok.status_code == 303
+        late = second.post(
+            f"/staff/cases/{reference}/transition",
+            data={**form_second, "to_status": "closed", "close_reason": "duplicate",
+                  "note": "my careful note"},
+        )  # fmt: skip
+    assert late.status_code == 409
+    assert "Otra persona cambió este caso" in html.unescape(late.text)
+    assert "my careful note" in late.text  # nothing is lost
+    with session_factory() as session:
+        case = session.get(type(world.case_bogota), world.case_bogota.id)
+        assert case is not None
+        assert case.status.value == "pre_screened"
+
+
+def test_skipping_a_step_or_a_stranger_pathway_is_refused(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    reference = world.case_bogota.display_reference
+    sign_in(client, "sup.col")
+    form = _detail_form(client, reference)
+    for data in (
+        {"to_status": "referred", "pathway_id": "us-usrap"},
+        {"to_status": "travelled"},
+        {"to_status": "nonsense"},
+        {"to_status": "pre_screened", "pathway_id": "not-a-pathway"},
+    ):
+        response = client.post(f"/staff/cases/{reference}/transition", data={**form, **data})
+        assert response.status_code == 400, data
+
+
+def test_transitions_outside_scope_or_permission_are_404(
+    app: FastAPI, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    reference = world.case_bogota.display_reference
+    for username in ("cw.lim", "analyst", "admin", "liaison"):
+        with TestClient(app) as client:
+            sign_in(client, username)
+            from tests.functional.staff.helpers import hidden_fields
+
+            csrf = hidden_fields(client.get("/staff/sign-in").text)["csrf_token"]
+            response = client.post(
+                f"/staff/cases/{reference}/transition",
+                data={"csrf_token": csrf, "to_status": "pre_screened", "version": "1"},
+            )
+            assert response.status_code == 404, username

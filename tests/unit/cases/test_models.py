@@ -37,8 +37,10 @@ def test_the_happy_path_reaches_travelled_and_records_every_step() -> None:
         CaseStatus.TRAVELLED,
     ]
     for status in path:
-        case.transition_to(status, actor_kind=ActorKind.STAFF, actor_staff_id=7)
+        pathway = "us-usrap" if status is CaseStatus.REFERRED else None
+        case.transition_to(status, actor_kind=ActorKind.STAFF, actor_staff_id=7, pathway_id=pathway)
     assert case.status is CaseStatus.TRAVELLED
+    assert case.referred_pathway_id == "us-usrap"
     assert [e.to_status for e in case.events][1:] == path
     assert allowed_next(CaseStatus.TRAVELLED) == frozenset()
 
@@ -83,3 +85,15 @@ def test_a_missed_interview_returns_the_case_to_the_queue() -> None:
 def test_display_reference_is_grouped() -> None:
     case = _case()
     assert case.display_reference.replace("-", "") == case.reference
+
+
+def test_a_referral_names_its_pathway() -> None:
+    case = _case()
+    for status in (CaseStatus.PRE_SCREENED, CaseStatus.INTERVIEW_SCHEDULED, CaseStatus.INTERVIEWED):
+        case.transition_to(status, actor_kind=ActorKind.STAFF)
+    with pytest.raises(ReasonRequired):
+        case.transition_to(CaseStatus.REFERRED, actor_kind=ActorKind.STAFF)
+    with pytest.raises(TransitionNotAllowed):
+        _case().transition_to(
+            CaseStatus.PRE_SCREENED, actor_kind=ActorKind.STAFF, pathway_id="us-usrap"
+        )

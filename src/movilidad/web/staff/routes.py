@@ -15,7 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from movilidad.audit.services import record_event
+from movilidad.cases.errors import CaseChanged, ReasonRequired, TransitionNotAllowed
+from movilidad.cases.models import Case, CaseStatus, CloseReason, allowed_next
 from movilidad.cases.repository import CaseFilters, CaseRepository
+from movilidad.cases.services import MAX_NOTE_CHARS, transition_case
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import utcnow
 from movilidad.kernel.permissions import Permission
@@ -25,7 +28,7 @@ from movilidad.pathways.catalogue import Catalogue
 from movilidad.screening.models import ScreeningOutcome
 from movilidad.screening.repository import ScreeningRepository
 from movilidad.staff import auth
-from movilidad.staff.actor import ScopeSet
+from movilidad.staff.actor import Actor, ScopeSet
 from movilidad.staff.models import StaffUser
 from movilidad.web.deps import Render, UoW
 from movilidad.web.labels import REASON_LABELS, RELATIONSHIP_LABELS
@@ -33,6 +36,13 @@ from movilidad.web.security import PUBLIC, STAFF_SIGNED_IN, requires, verify_csr
 from movilidad.web.staff.deps import SESSION_COOKIE, StaffActor, staff_session
 
 router = APIRouter(prefix="/staff")
+
+
+def _(message: str) -> str:
+    """Mark for translation (rendered with the page's gettext)."""
+    return message
+
+
 CsrfChecked = Depends(verify_csrf)
 
 
@@ -257,8 +267,23 @@ def case_detail(
         request_id=request.state.request_id,
         detail={"purpose": "casework"},
     )
+    return _detail_page(request, uow, render, actor, case)
+
+
+def _detail_page(
+    request: Request,
+    uow: UoW,
+    render: Render,
+    actor: Actor,
+    case: Case,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     screenings = ScreeningRepository(uow.session).list_screenings_of_case(case.id)
     view = CaseView(request.app.state.catalogue, request.state.language, render.gettext(request))
+    catalogue: Catalogue | None = request.app.state.catalogue
     return render.render(
         request,
         "staff/case/detail.html",
@@ -272,8 +297,87 @@ def case_detail(
             "pathway_name": view.pathway_name,
             "relationship_label": view.relationship_label,
             "reason_label": view.reason_label,
+            "can_transition": actor.can(Permission.CASE_TRANSITION),
+            "next_statuses": sorted(allowed_next(case.status), key=list(CaseStatus).index),
+            "close_reasons": list(CloseReason),
+            "pathways": sorted(
+                (p.id, p.names.get(request.state.language, p.id))
+                for p in (catalogue.pathways.values() if catalogue else [])
+            ),
+            "error": TRANSITION_ERRORS.get(error or ""),
+            "form": form or {},
         },
+        status_code=status_code,
     )
+
+
+TRANSITION_ERRORS = {
+    "changed": _(
+        "Someone else changed this case while you were working. "
+        "Check its new status below; your note is kept."
+    ),
+    "reason": _("Choose a reason to close the case."),
+    "pathway": _("Choose the pathway the case is referred to."),
+    "not_allowed": _("The case cannot move to that status from where it is now."),
+}
+
+
+@router.post(
+    "/cases/{reference}/transition",
+    name="staff.case.transition",
+    dependencies=[CsrfChecked],
+)
+@requires(Permission.CASE_TRANSITION)
+def case_transition(
+    request: Request,
+    reference: str,
+    uow: UoW,
+    render: Render,
+    actor: StaffActor,
+    to_status: Annotated[str, Form(max_length=40)] = "",
+    version: Annotated[int, Form(ge=0)] = 0,
+    close_reason: Annotated[str, Form(max_length=40)] = "",
+    pathway_id: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=MAX_NOTE_CHARS)] = "",
+) -> Response:
+    """Move a case one step (post/redirect/get); errors re-render with the note kept."""
+    case = CaseRepository(uow.session).get_case_in_scope(
+        actor.scope(Permission.CASE_TRANSITION), reference[:40]
+    )
+    if case is None:
+        raise HTTPException(status_code=404)
+    form = {"to_status": to_status, "close_reason": close_reason, "pathway_id": pathway_id,
+            "note": note}  # fmt: skip
+    catalogue: Catalogue | None = request.app.state.catalogue
+    error: str | None = None
+    try:
+        status = CaseStatus(to_status)
+        reason = CloseReason(close_reason) if close_reason else None
+        if pathway_id and (catalogue is None or pathway_id not in catalogue.pathways):
+            raise ValueError(pathway_id)
+        transition_case(
+            uow, case, new_status=status, expected_version=version,
+            actor_staff_id=actor.staff_user_id, close_reason=reason,
+            pathway_id=pathway_id or None, note=note, request_id=request.state.request_id,
+        )  # fmt: skip
+    except CaseChanged:
+        error = "changed"
+    except ReasonRequired:
+        error = "reason" if to_status == CaseStatus.CLOSED else "pathway"
+    except (TransitionNotAllowed, ValueError):
+        error = "not_allowed"
+    if error is not None:
+        uow.rollback()
+        fresh = CaseRepository(uow.session).get_case_in_scope(
+            actor.scope(Permission.CASE_READ), reference[:40]
+        )
+        if fresh is None:
+            raise HTTPException(status_code=404)
+        return _detail_page(
+            request, uow, render, actor, fresh, error=error, form=form,
+            status_code=409 if error == "changed" else 400,
+        )  # fmt: skip
+    return _see_other(f"/staff/cases/{case.display_reference}")
 
 
 class CaseView:
