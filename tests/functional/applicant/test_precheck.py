@@ -260,3 +260,14 @@ def test_random_form_posts_never_cause_a_server_error(
     csrf = hidden_fields(client.get("/col/check").text)["csrf_token"]
     response = client.post("/col/check", data={**form, "csrf_token": csrf})
     assert response.status_code in (200, 303, 400), response.status_code
+
+
+def test_applicant_pages_weigh_under_60_kb_with_no_external_host(client: TestClient) -> None:
+    """HTML + CSS of each page, uncompressed (there is no script and no web font)."""
+    css = len(client.get("/static/site.css").content)
+    _consent(client, "ht")
+    for path in ("/", "/col", "/col/privacy", "/col/check", "/col/check/result"):
+        page = client.get(path)
+        assert len(page.content) + css < 60_000, (path, len(page.content) + css)
+        assert "<script" not in page.text
+        assert "https://" not in page.text and "http://" not in page.text
