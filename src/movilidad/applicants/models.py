@@ -55,6 +55,16 @@ def clean_name(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+def search_key(text: str) -> str:
+    """Text as compared by name search: accents removed, case folded, apostrophes and
+    hyphens as spaces, spaces collapsed (``"María-José D'Ávila"`` → ``"maria jose d avila"``)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    for mark in ("'", "’", "-", "‐", ".", ","):
+        letters = letters.replace(mark, " ")
+    return " ".join(letters.split())
+
+
 def normalize_document_number(text: str) -> str:
     """Document number as compared: upper case, letters and digits only (``ab-12 3`` →
     ``AB123``)."""
@@ -85,6 +95,8 @@ class Applicant(Base):
     first_surname: Mapped[str] = mapped_column(String(200), default="")
     second_surname: Mapped[str | None] = mapped_column(String(200))
     other_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: All names in :func:`search_key` form, for accent-insensitive search.
+    search_name: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     date_of_birth: Mapped[date] = mapped_column(Date, index=True)
     sex: Mapped[Sex] = mapped_column(str_enum(Sex, "sex"))
     country_of_birth: Mapped[str | None] = mapped_column(String(3))
@@ -164,6 +176,7 @@ class Applicant(Base):
         )
         applicant.set_nationalities(nationalities)
         applicant.set_contact(phone_e164=phone_e164, email=email)
+        applicant.search_name = search_key(" ".join([applicant.full_name, *applicant.other_names]))
         return applicant
 
     def set_nationalities(self, codes: list[str]) -> None:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from movilidad.applicants.models import Applicant, ApplicantNationality
+from movilidad.applicants.models import (
+    DOCUMENT_INDEX,
+    PHONE_INDEX,
+    Applicant,
+    ApplicantNationality,
+    IdentityDocument,
+    normalize_document_number,
+    search_key,
+)
 from movilidad.cases.models import TERMINAL, Case, CaseStatus
-from movilidad.households.models import Household
+from movilidad.households.models import Household, HouseholdMember
+from movilidad.kernel.contact import InvalidPhone, normalize_phone
+from movilidad.kernel.crypto import get_cipher
 from movilidad.kernel.errors import InvalidReference
 from movilidad.kernel.references import normalize_reference
 from movilidad.offices.models import Office
@@ -42,6 +53,9 @@ class CaseFilters:
     nationality: str = ""
     reference: str = ""
     page: int = 1
+    #: Free search: a name (accents and a missing second surname do not matter), a
+    #: document number or a phone number, of anyone in the household.
+    search: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,8 @@ class CaseRepository:
                 query = query.where(Case.reference == normalize_reference(filters.reference))
             except InvalidReference:
                 query = query.where(false())
+        if filters.search.strip():
+            query = query.where(Case.household_id.in_(_households_matching(filters.search)))
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, filters.page), pages)
@@ -116,3 +132,45 @@ class CaseRepository:
         if office_id is not None:
             query = query.where(Case.office_id == office_id)
         return {status: count for status, count in self.session.execute(query)}
+
+
+def _applicants_matching(text: str) -> Select[int]:
+    """Ids of applicants whose name, document number or phone matches ``text``."""
+    conditions: list[ColumnElement[bool]] = []
+    tokens = search_key(text).split()[:6]
+    if tokens:
+        conditions.append(
+            and_(*(Applicant.search_name.contains(t, autoescape=True) for t in tokens))
+        )
+    cipher = get_cipher()
+    document = normalize_document_number(text)
+    if len(document) >= 4:
+        documents = select(IdentityDocument.applicant_id).where(
+            IdentityDocument.number_index == cipher.blind_index(DOCUMENT_INDEX, document)
+        )
+        conditions.append(Applicant.id.in_(documents))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 7:
+        candidates = {f"+{digits}"}
+        with contextlib.suppress(InvalidPhone):
+            candidates.add(normalize_phone(text))
+        conditions.append(
+            Applicant.phone_index.in_(
+                sorted(cipher.blind_index(PHONE_INDEX, phone) for phone in candidates)
+            )
+        )
+    return select(Applicant.id).where(or_(*conditions) if conditions else false())
+
+
+def _households_matching(text: str) -> Select[int]:
+    applicants = _applicants_matching(text)
+    return select(Household.id).where(
+        or_(
+            Household.principal_applicant_id.in_(applicants),
+            Household.id.in_(
+                select(HouseholdMember.household_id).where(
+                    HouseholdMember.applicant_id.in_(applicants)
+                )
+            ),
+        )
+    )

@@ -270,4 +270,5 @@ def test_applicant_pages_weigh_under_60_kb_with_no_external_host(client: TestCli
         page = client.get(path)
         assert len(page.content) + css < 60_000, (path, len(page.content) + css)
         assert "<script" not in page.text
-        assert "https://" not in page.text and "http://" not in page.text
+        assert "https://" not in page.text
+        assert "http://" not in page.text

@@ -179,3 +179,14 @@ def test_transitions_outside_scope_or_permission_are_404(
                 data={"csrf_token": csrf, "to_status": "pre_screened", "version": "1"},
             )
             assert response.status_code == 404, username
+
+
+def test_the_queue_searches_by_name_without_accents(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    sign_in(client, "sup.col")
+    page = client.get("/staff/cases", params={"search": "DAYANA"})
+    assert world.case_bogota.display_reference in page.text
+    nobody = client.get("/staff/cases", params={"search": "wilmer"})  # in Peru: out of scope
+    assert world.case_lima.display_reference not in nobody.text

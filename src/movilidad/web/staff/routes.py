@@ -220,9 +220,10 @@ def case_list(
     nationality: Annotated[str, Query(max_length=3)] = "",
     reference: Annotated[str, Query(max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    search: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     scope = actor.scope(Permission.CASE_READ)
-    filters = CaseFilters(status, office, nationality.upper(), reference, page)
+    filters = CaseFilters(status, office, nationality.upper(), reference, page, search)
     result = CaseRepository(uow.session).list_cases_in_scope(scope, filters)
     offices = [o for o in OfficeRepository(uow.session).list_offices() if _office_in(scope, o)]
     record_event(
