@@ -105,6 +105,8 @@ class Case(Base):
     )
     close_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason, "close_reason"))
     referred_pathway_id: Mapped[str | None] = mapped_column(String(64))
+    #: argon2id hash of the applicant's access code (the code itself is never stored).
+    access_code_hash: Mapped[str | None] = mapped_column(String(255))
     #: Optimistic lock: bumped on every change; a change based on an older version fails.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -74,6 +74,9 @@ class CaseRepository:
         """``reference`` in canonical form (see ``normalize_reference``)."""
         return self.session.scalar(select(Case).where(Case.reference == reference))
 
+    def get_case_by_id(self, case_id: int) -> Case | None:
+        return self.session.get(Case, case_id)
+
     def get_case_in_scope(self, scope: ScopeSet, reference: str) -> Case | None:
         """The case with ``reference`` (as typed) if it is within ``scope``; None for a
         malformed reference, a missing case or one outside the scope alike."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from movilidad.db.base import Base
 from movilidad.db.types import UTCDateTime
+from movilidad.households.models import Household
 from movilidad.kernel.clock import utcnow
 
 
@@ -24,3 +25,5 @@ class ConsentRecord(Base):
     language: Mapped[str] = mapped_column(String(8))
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+
+    household: Mapped[Household | None] = relationship()

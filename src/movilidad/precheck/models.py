@@ -27,6 +27,13 @@ class PrecheckSession(Base):
     #: listed in ``skipped`` instead, so it is not asked again.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     skipped: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Registration in progress: {"principal": {...}, "members": [{...}], ...}; each
+    #: page saves here, so a dropped connection loses nothing.
+    registration: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    #: The case created by submitting (a second submission returns the same case).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    #: The access code, kept only until the page that shows it once has been sent.
+    pending_access_code: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -348,6 +348,11 @@ def _answers(
 
 def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: Office) -> int:
     rng = gen.rng
+    # Registrations fall in the months when every office was open; ages are as of then.
+    submitted_at = datetime.combine(FIRST_REGISTRATION, time(13), UTC) + timedelta(
+        days=rng.randint(0, gen.registration_days - 1), minutes=rng.randint(0, 600)
+    )
+    gen.today = submitted_at.date()
     nationality = gen.pick_weighted(seed.nationalities)
     language = rng.choice(_HAITIAN_HOUSEHOLD_LANGUAGES) if nationality == "HTI" else "es"
     sex = rng.choice((Sex.FEMALE, Sex.MALE))
@@ -391,11 +396,6 @@ def _seed_household(uow: UnitOfWork, gen: _Generator, seed: OfficeSeed, office: 
         )
         household.add_member(parent, Relationship.PARENT)
     uow.session.add(household)
-
-    # Registrations fall in the months when every office was open.
-    submitted_at = datetime.combine(FIRST_REGISTRATION, time(13), UTC) + timedelta(
-        days=rng.randint(0, gen.registration_days - 1), minutes=rng.randint(0, 600)
-    )
     household.answers = _answers(gen, seed, nationality, submitted_at.date())
     case = open_case(uow, household=household, office=office, now=submitted_at)
     target = CaseStatus(gen.pick_weighted(tuple((s.value, w) for s, w in _STATUS_WEIGHTS)))

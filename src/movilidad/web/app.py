@@ -29,6 +29,7 @@ from movilidad.kernel.errors import ConfigError
 from movilidad.kernel.languages import SUPPORTED_LANGUAGES
 from movilidad.logs import configure_logging
 from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catalogue
+from movilidad.web.applicant import registration as registration_routes
 from movilidad.web.applicant import routes as applicant_routes
 from movilidad.web.public import routes as public_routes
 from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
@@ -165,6 +166,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        location = (exc.headers or {}).get("Location")
+        if 300 <= exc.status_code < 400 and location:
+            return RedirectResponse(location, status_code=exc.status_code)
         template = _ERROR_TEMPLATES.get(exc.status_code)
         if template is None:
             template = "errors/500.html" if exc.status_code >= 500 else "errors/400.html"
@@ -194,5 +198,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static")
     app.include_router(public_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(registration_routes.router)
     app.include_router(applicant_routes.router)  # last: its /{country} paths match widely
     return app

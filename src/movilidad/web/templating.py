@@ -17,7 +17,12 @@ from starlette.responses import HTMLResponse
 
 from movilidad.i18n import Catalogues, country_name, format_long_date
 from movilidad.kernel.languages import LANGUAGE_NATIVE_NAMES, SUPPORTED_LANGUAGES
-from movilidad.web.labels import CLOSE_REASON_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from movilidad.web.labels import (
+    CLOSE_REASON_LABELS,
+    OUTCOME_LABELS,
+    RELATIONSHIP_LABELS,
+    STATUS_LABELS,
+)
 from movilidad.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -93,6 +98,9 @@ class Renderer:
             "status_label": lambda status: gettext(STATUS_LABELS.get(str(status), str(status))),
             "outcome_label": lambda outcome: gettext(
                 OUTCOME_LABELS.get(str(outcome), str(outcome))
+            ),
+            "relationship_label": lambda value: gettext(
+                RELATIONSHIP_LABELS.get(str(value), str(value))
             ),
             "close_reason_label": lambda reason: gettext(
                 CLOSE_REASON_LABELS.get(str(reason), str(reason))

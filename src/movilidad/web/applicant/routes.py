@@ -6,7 +6,6 @@ question (post/redirect/get), so a dropped connection loses nothing.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from movilidad.consent.notices import Notices
-from movilidad.i18n import country_name, format_long_date
+from movilidad.i18n import country_name
 from movilidad.kernel.clock import today_utc
 from movilidad.kernel.countries import InvalidCountry, validate_alpha3
 from movilidad.offices.models import Office
@@ -24,6 +23,7 @@ from movilidad.pathways.facts import InvalidFacts
 from movilidad.precheck import services
 from movilidad.precheck.models import PrecheckSession
 from movilidad.screening.engine import Outcome
+from movilidad.web.answers import format_answer
 from movilidad.web.applicant.forms import ERRORS, MAX_RELATIVES, parse_answer
 from movilidad.web.deps import Render, UoW
 from movilidad.web.security import PUBLIC, requires, verify_csrf
@@ -252,8 +252,12 @@ def result(request: Request, country: str, uow: UoW, render: Render) -> Response
                 (
                     catalogue.facts.facts[name].question[language],
                     name,
-                    _answer_text(
-                        catalogue, name, precheck.answers.get(name), language, render, request
+                    format_answer(
+                        catalogue,
+                        name,
+                        precheck.answers.get(name),
+                        language,
+                        render.gettext(request),
                     ),
                 )
                 for name in catalogue.facts.facts
@@ -262,38 +266,3 @@ def result(request: Request, country: str, uow: UoW, render: Render) -> Response
             "skipped": set(precheck.skipped),
         },
     )
-
-
-def _answer_text(
-    catalogue: Catalogue,
-    name: str,
-    value: Any,
-    language: str,
-    render: Render,
-    request: Request,
-) -> str:
-    """An answer written for the applicant to re-read ("Yes", "Colombia", a date…)."""
-    gettext = render.gettext(request)
-    spec = catalogue.facts.facts[name]
-    if value is None:
-        return spec.options["none"][language] if "none" in spec.options else ""
-    if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
-    if spec.type == "enum":
-        return spec.options.get(value, {}).get(language, str(value))
-    if spec.type == "country":
-        return country_name(value, language)
-    if spec.type == "countries":
-        return ", ".join(country_name(code, language) for code in value)
-    if spec.type == "date":
-        return format_long_date(date.fromisoformat(value), language)
-    if spec.type == "list":
-        if not value:
-            return gettext("None")
-        labels = spec.fields["relationship"].options
-        return "; ".join(
-            f"{labels.get(item.get('relationship', ''), {}).get(language, '')} "
-            f"({country_name(item.get('country', ''), language)})"
-            for item in value
-        )
-    return str(value)

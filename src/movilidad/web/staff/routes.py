@@ -30,6 +30,7 @@ from movilidad.screening.repository import ScreeningRepository
 from movilidad.staff import auth
 from movilidad.staff.actor import Actor, ScopeSet
 from movilidad.staff.models import StaffUser
+from movilidad.web.answers import format_answer
 from movilidad.web.deps import Render, UoW
 from movilidad.web.labels import REASON_LABELS, RELATIONSHIP_LABELS
 from movilidad.web.security import PUBLIC, STAFF_SIGNED_IN, requires, verify_csrf
@@ -293,7 +294,9 @@ def _detail_page(
             "screenings": screenings,
             "today": utcnow(),
             "fact_question": view.fact_question,
-            "fact_option": view.fact_option,
+            "fact_answer": lambda name, value: format_answer(
+                catalogue, name, value, request.state.language, render.gettext(request)
+            ),
             "missing_questions": view.missing_questions,
             "pathway_name": view.pathway_name,
             "relationship_label": view.relationship_label,
@@ -394,12 +397,6 @@ class CaseView:
     def fact_question(self, name: str) -> str:
         spec = self.catalogue.facts.facts.get(name) if self.catalogue else None
         return spec.question.get(self.language, name) if spec and spec.question else name
-
-    def fact_option(self, name: str, value: str) -> str:
-        spec = self.catalogue.facts.facts.get(name) if self.catalogue else None
-        if spec is not None and value in spec.options:
-            return spec.options[value].get(self.language, value)
-        return value
 
     def missing_questions(self, criterion: dict[str, Any]) -> str:
         return " / ".join(self.fact_question(n) for n in criterion.get("missing_facts", []))

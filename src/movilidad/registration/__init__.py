@@ -1,0 +1,2 @@
+"""Registration: the household the applicant registers after the pre-check, and its
+submission as a case."""

@@ -1,0 +1,269 @@
+"""Checking the people an applicant registers, and submitting the household as a case.
+
+Submission is idempotent: the pre-check row is locked (``SELECT … FOR UPDATE``; SQLite
+serialises writers), and once it names a case every later submission returns that
+case. The access code is shown once and stored only as an argon2id hash.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+import pycountry
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
+from sqlalchemy import select
+
+from movilidad.applicants.models import Applicant, Sex, clean_name
+from movilidad.audit.services import record_event
+from movilidad.cases.models import Case
+from movilidad.cases.repository import CaseRepository
+from movilidad.cases.services import open_case
+from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household, Relationship
+from movilidad.kernel.actors import ActorKind
+from movilidad.kernel.contact import InvalidEmail, InvalidPhone, normalize_email, normalize_phone
+from movilidad.kernel.countries import InvalidCountry, validate_alpha3
+from movilidad.kernel.dates import is_iso_date
+from movilidad.kernel.references import ALPHABET
+from movilidad.offices.models import Office
+from movilidad.pathways.catalogue import Catalogue
+from movilidad.precheck.models import PrecheckSession
+from movilidad.screening.models import ScreeningReason
+from movilidad.screening.services import screen_case
+
+MAX_NAME = 100
+MAX_MEMBERS = 12
+ACCESS_CODE_LENGTH = 12  # 31**12 ≈ 7.9e17 possible codes
+MEMBER_RELATIONSHIPS: Final = (
+    Relationship.SPOUSE,
+    Relationship.COMMON_LAW_PARTNER,
+    Relationship.CHILD,
+    Relationship.STEPCHILD,
+    Relationship.GRANDCHILD,
+    Relationship.PARENT,
+)
+CHANNELS: Final = ("sms", "email")
+_hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+
+
+def _(message: str) -> str:
+    return message
+
+
+#: Error codes → messages (English msgids, translated where shown).
+ERRORS: Final = {
+    "required": _("Fill in this field."),
+    "too_long": _("This is too long."),
+    "control": _("Remove the special characters."),
+    "date": _("Enter a real date, for example 2019-03-25."),
+    "future": _("This date cannot be in the future."),
+    "choose": _("Choose an answer."),
+    "country": _("Choose a country from the list."),
+    "phone": _(
+        "This phone number does not exist. Include the country code if it is not from here."
+    ),
+    "email": _("This e-mail address is not valid."),
+    "contact": _("Give a phone number or an e-mail address, so that we can reach you."),
+    "channel": _("Choose how we should contact you, and give that phone or e-mail."),
+    "older_than_parent": _("A child cannot be older than the main applicant."),
+    "younger_than_child": _("A parent cannot be younger than the main applicant."),
+    "too_many": _("You can register up to 12 people with you."),
+    "partner_twice": _("You can add only one spouse or partner."),
+}
+
+
+@dataclass(frozen=True)
+class Checked:
+    person: dict[str, Any]
+    errors: dict[str, str]
+
+
+def _name(raw: Any, required: bool, errors: dict[str, str], field: str) -> str:
+    text = clean_name(raw if isinstance(raw, str) else "")
+    if not text:
+        if required:
+            errors[field] = "required"
+        return ""
+    if len(text) > MAX_NAME:
+        errors[field] = "too_long"
+    elif any(not ch.isprintable() for ch in text) or any(ch in text for ch in "<>{}[]\\|"):
+        errors[field] = "control"
+    return text
+
+
+def check_person(
+    raw: dict[str, Any],
+    *,
+    principal: bool,
+    office_alpha2: str,
+    today: date,
+    principal_birth: str | None = None,
+) -> Checked:
+    """Validate one person from a form. Returns the cleaned person and a dict of
+    field → error code (empty when valid)."""  # fmt: skip
+    errors: dict[str, str] = {}
+    person: dict[str, Any] = {
+        "given_names": _name(raw.get("given_names"), True, errors, "given_names"),
+        "first_surname": _name(raw.get("first_surname"), False, errors, "first_surname"),
+        "second_surname": _name(raw.get("second_surname"), False, errors, "second_surname"),
+    }
+    born = str(raw.get("date_of_birth") or "")
+    if not is_iso_date(born) or born < "1900-01-01":
+        errors["date_of_birth"] = "date"
+    elif date.fromisoformat(born) > today:
+        errors["date_of_birth"] = "future"
+    person["date_of_birth"] = born
+    sex = str(raw.get("sex") or "")
+    if sex not in {s.value for s in Sex}:
+        errors["sex"] = "choose"
+    person["sex"] = sex
+    nationality = str(raw.get("nationality") or "").upper()
+    try:
+        person["nationality"] = validate_alpha3(nationality)
+    except InvalidCountry:
+        errors["nationality"] = "country"
+        person["nationality"] = ""
+    if principal:
+        _contact(raw, person, errors, office_alpha2)
+    else:
+        relationship = str(raw.get("relationship") or "")
+        if relationship not in {r.value for r in MEMBER_RELATIONSHIPS}:
+            errors["relationship"] = "choose"
+        elif principal_birth and "date_of_birth" not in errors:
+            younger = relationship in ("child", "stepchild", "grandchild")
+            if younger and born < principal_birth:
+                errors["date_of_birth"] = "older_than_parent"
+            if relationship == "parent" and born > principal_birth:
+                errors["date_of_birth"] = "younger_than_child"
+        person["relationship"] = relationship
+    return Checked(person, errors)
+
+
+def _contact(
+    raw: dict[str, Any], person: dict[str, Any], errors: dict[str, str], region: str
+) -> None:
+    phone_text = str(raw.get("phone") or "").strip()[:40]
+    email_text = str(raw.get("email") or "").strip()[:254]
+    person["phone"] = person["email"] = ""
+    if phone_text:
+        try:
+            person["phone"] = normalize_phone(phone_text, region)
+        except InvalidPhone:
+            errors["phone"] = "phone"
+    if email_text:
+        try:
+            person["email"] = normalize_email(email_text)
+        except InvalidEmail:
+            errors["email"] = "email"
+    if not phone_text and not email_text:
+        errors["phone"] = "contact"
+    channel = str(raw.get("channel") or "")
+    person["channel"] = channel
+    if (
+        channel not in CHANNELS
+        or (channel == "sms" and not phone_text)
+        or (channel == "email" and not email_text)
+    ):
+        errors.setdefault("channel", "channel")
+
+
+def alpha2(alpha3: str) -> str:
+    country = pycountry.countries.get(alpha_3=alpha3)
+    return str(country.alpha_2) if country is not None else ""
+
+
+def new_access_code() -> str:
+    """12 random symbols from the reference alphabet, in groups of four."""
+    code = "".join(secrets.choice(ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    return "-".join(code[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
+
+
+def hash_access_code(code: str) -> str:
+    return _hasher.hash(normalize_access_code(code))
+
+
+def normalize_access_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def verify_access_code(stored_hash: str | None, code: str) -> bool:
+    """True when ``code`` (as typed: any case, spaces or dashes) matches."""
+    if not stored_hash:
+        return False
+    try:
+        return _hasher.verify(stored_hash, normalize_access_code(code))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _applicant(person: dict[str, Any], office: Office, language: str, today: date) -> Applicant:
+    return Applicant.register(
+        given_names=person["given_names"],
+        first_surname=person["first_surname"],
+        second_surname=person["second_surname"] or None,
+        date_of_birth=date.fromisoformat(person["date_of_birth"]),
+        sex=Sex(person["sex"]),
+        nationalities=[person["nationality"]],
+        current_country=office.country,
+        preferred_language=language,
+        phone_e164=person.get("phone") or None,
+        email=person.get("email") or None,
+        today=today,
+    )
+
+
+def submit_registration(
+    uow: UnitOfWork,
+    precheck_id: int,
+    *,
+    office: Office,
+    catalogue: Catalogue,
+    language: str,
+    today: date,
+    screening_date: date,
+) -> tuple[Case, bool]:
+    """Create the applicants, household and case from a complete draft, screen it, and
+    remember the access code to show once. Returns (case, created); a second call
+    for the same pre-check returns the first case with created=False."""
+    precheck = uow.session.scalars(
+        select(PrecheckSession)
+        .where(PrecheckSession.id == precheck_id)
+        .with_for_update(of=PrecheckSession)
+    ).one()
+    if precheck.case_id is not None:
+        existing = uow.session.get(Case, precheck.case_id)
+        assert existing is not None
+        return existing, False
+    draft = precheck.registration or {}
+    principal = _applicant(draft["principal"], office, language, today)
+    household = Household.form(principal)
+    for member in draft.get("members", []):
+        household.add_member(
+            _applicant(member, office, language, today), Relationship(member["relationship"])
+        )
+    household.answers = dict(precheck.answers)
+    uow.session.add(household)
+    case = open_case(uow, household=household, office=office)
+    code = new_access_code()
+    case.access_code_hash = hash_access_code(code)
+    precheck.consent.household = household
+    precheck.case_id = case.id
+    precheck.pending_access_code = code
+    record_event(
+        uow.session, action="case.submit", object_type="case", object_id=case.id,
+        actor_kind=ActorKind.APPLICANT, office_id=office.id,
+        detail={"members": len(household.members), "channel": draft["principal"]["channel"]},
+    )  # fmt: skip
+    screen_case(uow, case, catalogue, as_of=screening_date, reason=ScreeningReason.REGISTRATION)
+    return case, True
+
+
+def case_of(uow: UnitOfWork, precheck: PrecheckSession) -> Case | None:
+    return (
+        CaseRepository(uow.session).get_case_by_id(precheck.case_id) if precheck.case_id else None
+    )

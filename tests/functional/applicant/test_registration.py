@@ -1,0 +1,158 @@
+"""Registering a household after the pre-check: one person per form, a review, an
+idempotent submission with a reference and an access code shown once."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from movilidad.cases.models import Case
+from movilidad.config import Settings
+from movilidad.consent.models import ConsentRecord
+from movilidad.db.uow import UnitOfWork
+from movilidad.registration.services import verify_access_code
+from movilidad.screening.models import Screening
+from movilidad.web.app import create_app
+from tests.factories import make_office
+from tests.functional.applicant.test_precheck import _answer_all, _consent
+
+PRINCIPAL = {
+    "given_names": "Yorgelis", "first_surname": "Añez", "second_surname": "Quintero",
+    "date_of_birth": "1990-05-04", "sex": "female", "nationality": "VEN",
+    "phone": "310 555 0199", "email": "", "channel": "sms",
+}  # fmt: skip
+ANSWERS = {
+    "nationalities": ["VEN"], "current_country": "COL",
+    "present_in_current_country_since": "2022-03-01", "status_in_current_country": "regular",
+}  # fmt: skip
+
+
+@pytest.fixture
+def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
+    dated = settings.model_copy(update={"screening_date": date(2024, 6, 1)})
+    application = create_app(dated)
+    application.state.session_factory = session_factory
+    with UnitOfWork(session_factory) as uow:
+        uow.session.add(
+            make_office(code="t-tun", country="COL", city="Tunja", time_zone="America/Bogota")
+        )
+        uow.commit()  # fmt: skip
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _ready_to_register(client: TestClient) -> None:
+    _consent(client, "en")
+    _answer_all(client, ANSWERS)
+
+
+def _post(client: TestClient, path: str, data: dict[str, str]) -> object:
+    client.get(path)
+    return client.post(path, data={"csrf_token": client.cookies["csrf"], **data},
+                       follow_redirects=False)  # fmt: skip
+
+
+def test_a_household_of_four_registers_and_gets_a_reference_and_code(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    _ready_to_register(client)
+    assert "/col/register" in client.get("/col/check/result").text
+    response = _post(client, "/col/register", PRINCIPAL)
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    for person in (
+        {"relationship": "spouse", "given_names": "Wilmer", "first_surname": "Colmenares",
+         "date_of_birth": "1988-02-01", "sex": "male", "nationality": "VEN"},
+        {"relationship": "child", "given_names": "Sofía", "first_surname": "Colmenares",
+         "second_surname": "Añez", "date_of_birth": "2015-09-09", "sex": "female",
+         "nationality": "COL"},
+        {"relationship": "parent", "given_names": "Rosa Elena", "first_surname": "Quintero",
+         "date_of_birth": "1960-03-03", "sex": "female", "nationality": "VEN"},
+    ):  # fmt: skip
+        added = _post(client, "/col/register/members", person)
+        assert added.status_code == 303, added.text  # type: ignore[attr-defined]
+    review = client.get("/col/register/review")
+    assert "Rosa Elena" in html.unescape(review.text)
+    first = _post(client, "/col/register/review", {})
+    again = client.post(  # a double click: the same form sent again
+        "/col/register/review",
+        data={"csrf_token": client.cookies["csrf"]},
+        follow_redirects=False,
+    )
+    assert first.headers["location"] == again.headers["location"] == "/col/register/done"  # type: ignore[attr-defined]
+    done = client.get("/col/register/done").text
+    code = re.search(r'<p class="code">\s*<strong>([A-Z0-9-]+)</strong>', done)
+    assert code, done
+    assert "access code" in client.get("/col/register/done").text.lower()
+    assert code.group(1) not in client.get("/col/register/done").text  # shown only once
+    with session_factory() as session:
+        cases = session.scalars(select(Case)).all()
+        assert len(cases) == 1
+        case = cases[0]
+        assert case.household.size == 4
+        assert verify_access_code(case.access_code_hash, code.group(1).lower())
+        assert case.household.answers["status_in_current_country"] == "regular"
+        consent = session.scalars(select(ConsentRecord)).one()
+        assert consent.household_id == case.household_id
+        assert session.scalar(select(func.count()).select_from(Screening)) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"given_names": ""}, "given_names", "Fill in this field"),
+        ({"given_names": "x" * 10_000}, "given_names", "too long"),
+        ({"given_names": "<script>alert(1)</script>"}, "given_names", "special characters"),
+        ({"date_of_birth": "2099-01-01"}, "date_of_birth", "future"),
+        ({"date_of_birth": "1990-02-30"}, "date_of_birth", "real date"),
+        ({"nationality": "XXX"}, "nationality", "country"),
+        ({"phone": "12"}, "phone", "does not exist"),
+        ({"phone": "", "email": ""}, "phone", "phone number or an e-mail"),
+        ({"channel": "email"}, "channel", "how we should contact"),
+        ({"sex": "unknown"}, "sex", "Choose an answer"),
+    ],
+)
+def test_bad_details_get_a_message_next_to_the_field(
+    client: TestClient, changes: dict[str, str], field: str, message: str
+) -> None:
+    _ready_to_register(client)
+    response = _post(client, "/col/register", {**PRINCIPAL, **changes})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    text = html.unescape(response.text)  # type: ignore[attr-defined]
+    assert f'id="{field}-error"' in text
+    assert message in text
+    assert "<script>alert(1)</script>" not in response.text  # type: ignore[attr-defined]
+
+
+def test_a_child_older_than_the_applicant_is_refused(client: TestClient) -> None:
+    _ready_to_register(client)
+    _post(client, "/col/register", PRINCIPAL)
+    response = _post(client, "/col/register/members", {
+        "relationship": "child", "given_names": "Ana", "date_of_birth": "1980-01-01",
+        "sex": "female", "nationality": "VEN"})  # fmt: skip
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert "cannot be older" in response.text  # type: ignore[attr-defined]
+
+
+def test_no_registration_before_consent_or_when_the_office_cannot_help(
+    client: TestClient,
+) -> None:
+    assert client.get("/col/register", follow_redirects=False).headers["location"] == (
+        "/col/privacy"
+    )
+    _consent(client, "en")
+    _answer_all(client, {"nationalities": ["COL"]})  # Colombians could not apply here
+    response = client.get("/col/register", follow_redirects=False)
+    assert response.headers["location"] == "/col/check/result"
