@@ -7,13 +7,15 @@ from datetime import datetime
 from sqlalchemy.orm.exc import StaleDataError
 
 from movilidad.audit.services import record_event
-from movilidad.cases.errors import CaseChanged
+from movilidad.cases.errors import CaseChanged, TransitionNotAllowed
 from movilidad.cases.models import Case, CaseStatus, CloseReason
+from movilidad.cases.policies import can_transition
 from movilidad.cases.repository import CaseRepository
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.errors import MovilidadError
+from movilidad.kernel.permissions import Permission
 from movilidad.kernel.references import new_reference
 from movilidad.offices.models import Office
 
@@ -65,6 +67,7 @@ def transition_case(
     new_status: CaseStatus,
     expected_version: int,
     actor_staff_id: int,
+    actor_permissions: frozenset[Permission],
     close_reason: CloseReason | None = None,
     pathway_id: str | None = None,
     note: str = "",
@@ -73,11 +76,14 @@ def transition_case(
     """Move ``case`` to ``new_status`` on behalf of a staff member, with the audit event.
 
     ``expected_version`` is the case version the person saw; if the case changed since,
-    :class:`CaseChanged` is raised and nothing is written. Raises the machine's
+    :class:`CaseChanged` is raised and nothing is written. A move the actor's role may
+    not make (:mod:`movilidad.cases.policies`) raises ``TransitionNotAllowed``, as do the machine's
     :class:`~movilidad.cases.errors.TransitionNotAllowed` / ``ReasonRequired`` too.
     """
     if case.version != expected_version:
         raise CaseChanged("the case was changed by someone else")
+    if not can_transition(actor_permissions, new_status, close_reason):
+        raise TransitionNotAllowed("this move is a supervisor's decision")
     previous = case.status
     case.transition_to(
         new_status,

@@ -190,3 +190,18 @@ def test_the_queue_searches_by_name_without_accents(
     assert world.case_bogota.display_reference in page.text
     nobody = client.get("/staff/cases", params={"search": "wilmer"})  # in Peru: out of scope
     assert world.case_lima.display_reference not in nobody.text
+
+
+def test_a_caseworker_cannot_close_as_duplicate(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    reference = world.case_bogota.display_reference
+    sign_in(client, "cw.bog")
+    form = _detail_form(client, reference)
+    assert 'value="duplicate"' not in client.get(f"/staff/cases/{reference}").text
+    response = client.post(
+        f"/staff/cases/{reference}/transition",
+        data={**form, "to_status": "closed", "close_reason": "duplicate"},
+    )
+    assert response.status_code == 400

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from movilidad.audit.services import record_event
 from movilidad.cases.errors import CaseChanged, ReasonRequired, TransitionNotAllowed
 from movilidad.cases.models import Case, CaseStatus, CloseReason, allowed_next
+from movilidad.cases.policies import allowed_close_reasons, allowed_statuses
 from movilidad.cases.repository import CaseFilters, CaseRepository
 from movilidad.cases.services import MAX_NOTE_CHARS, transition_case
 from movilidad.kernel.actors import ActorKind
@@ -302,8 +303,8 @@ def _detail_page(
             "relationship_label": view.relationship_label,
             "reason_label": view.reason_label,
             "can_transition": actor.can(Permission.CASE_TRANSITION),
-            "next_statuses": sorted(allowed_next(case.status), key=list(CaseStatus).index),
-            "close_reasons": list(CloseReason),
+            "next_statuses": allowed_statuses(actor.permissions, allowed_next(case.status)),
+            "close_reasons": allowed_close_reasons(actor.permissions),
             "pathways": sorted(
                 (p.id, p.names.get(request.state.language, p.id))
                 for p in (catalogue.pathways.values() if catalogue else [])
@@ -361,7 +362,8 @@ def case_transition(
             raise ValueError(pathway_id)
         transition_case(
             uow, case, new_status=status, expected_version=version,
-            actor_staff_id=actor.staff_user_id, close_reason=reason,
+            actor_staff_id=actor.staff_user_id, actor_permissions=actor.permissions,
+            close_reason=reason,
             pathway_id=pathway_id or None, note=note, request_id=request.state.request_id,
         )  # fmt: skip
     except CaseChanged:
