@@ -13,6 +13,7 @@ from movilidad.jobs.models import JobFailure
 from movilidad.offices.models import Office
 from movilidad.pathways.models import PathwayVersionRecord
 from movilidad.precheck.models import PrecheckSession
+from movilidad.registration.status import StatusSignInFailure
 from movilidad.screening.models import RescreenRun, Screening, ScreeningOutcome
 from movilidad.staff.models import Role, RoleAssignment, StaffSession, StaffUser
 
@@ -39,4 +40,5 @@ __all__ = [
     "ScreeningOutcome",
     "StaffSession",
     "StaffUser",
+    "StatusSignInFailure",
 ]

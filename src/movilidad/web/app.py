@@ -31,6 +31,7 @@ from movilidad.logs import configure_logging
 from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catalogue
 from movilidad.web.applicant import registration as registration_routes
 from movilidad.web.applicant import routes as applicant_routes
+from movilidad.web.applicant import status as status_routes
 from movilidad.web.public import routes as public_routes
 from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
 from movilidad.web.staff import routes as staff_routes
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static")
     app.include_router(public_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(status_routes.router)
     app.include_router(registration_routes.router)
     app.include_router(applicant_routes.router)  # last: its /{country} paths match widely
     return app

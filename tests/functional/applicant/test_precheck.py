@@ -5,51 +5,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from movilidad.config import Settings
 from movilidad.consent.models import ConsentRecord
-from movilidad.db.uow import UnitOfWork
-from movilidad.web.app import create_app
-from tests.factories import make_office
 from tests.functional.staff.helpers import hidden_fields
 
 FACT = re.compile(r'name="fact" value="([a-z_0-9]+)"')
-
-
-@pytest.fixture
-def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
-    dated = settings.model_copy(update={"screening_date": date(2024, 6, 1)})
-    application = create_app(dated)
-    application.state.session_factory = session_factory
-    with UnitOfWork(session_factory) as uow:
-        uow.session.add(
-            make_office(
-                code="t-tun",
-                country="COL",
-                city="Tunja",
-                time_zone="America/Bogota",
-                languages=["es", "ht"],
-            )
-        )
-        uow.commit()  # fmt: skip
-    return application
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def _consent(client: TestClient, lang: str = "es") -> None:

@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from datetime import date
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.cases.models import Case
-from movilidad.config import Settings
 from movilidad.consent.models import ConsentRecord
-from movilidad.db.uow import UnitOfWork
 from movilidad.registration.services import verify_access_code
 from movilidad.screening.models import Screening
-from movilidad.web.app import create_app
-from tests.factories import make_office
 from tests.functional.applicant.test_precheck import _answer_all, _consent
 
 PRINCIPAL = {
@@ -33,25 +26,6 @@ ANSWERS = {
     "nationalities": ["VEN"], "current_country": "COL",
     "present_in_current_country_since": "2022-03-01", "status_in_current_country": "regular",
 }  # fmt: skip
-
-
-@pytest.fixture
-def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
-    dated = settings.model_copy(update={"screening_date": date(2024, 6, 1)})
-    application = create_app(dated)
-    application.state.session_factory = session_factory
-    with UnitOfWork(session_factory) as uow:
-        uow.session.add(
-            make_office(code="t-tun", country="COL", city="Tunja", time_zone="America/Bogota")
-        )
-        uow.commit()  # fmt: skip
-    return application
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def _ready_to_register(client: TestClient) -> None:
