@@ -79,3 +79,72 @@ def test_a_wrong_date_is_explained_next_to_the_field(browser: Browser, demo: Dem
     assert page.locator("fieldset").first.get_attribute("aria-describedby") == "answer-error"
     _shot(page, "applicant-error-es")
     context.close()
+
+
+def _fill_person(page: Page, person: dict[str, str]) -> None:
+    for field in ("given_names", "first_surname", "second_surname", "date_of_birth"):
+        if person.get(field):
+            page.fill(f"#{field}", person[field])
+    page.check(f"input[name=sex][value={person['sex']}]")
+    page.select_option("#nationality", person["nationality"])
+
+
+@pytest.mark.parametrize("lang", ["es", "ht"])
+def test_a_household_of_four_registers_and_checks_its_status(
+    browser: Browser, demo: Demo, lang: str
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{demo.url}/col/privacy?lang={lang}")
+    page.locator("form.stack button[type=submit]").click()
+    for _ in range(25):
+        if "/check/result" in page.url:
+            break
+        fact = page.locator("input[name=fact]").get_attribute("value")
+        kind, value = ANSWERS.get(fact or "", ("skip", ""))
+        if kind == "select":
+            page.select_option("#value", value)
+        elif kind == "date":
+            page.fill("#value", value)
+        elif kind == "radio":
+            page.check(f"input[name=value][value={value}]")
+        page.locator(f"button[name=action][value={'skip' if kind == 'skip' else 'answer'}]").click()
+    page.locator("a.button[href$='/register']").click()
+    _fill_person(page, {"given_names": "Génesis", "first_surname": "Peña",
+                        "second_surname": "Rojas", "date_of_birth": "1989-11-02",
+                        "sex": "female", "nationality": "VEN"})  # fmt: skip
+    page.fill("#phone", "310 555 0123")
+    page.check("input[name=channel][value=sms]")
+    _shot(page, f"register-principal-{lang}")
+    page.locator("form.stack button[type=submit]").click()
+    for person in (
+        {"relationship": "spouse", "given_names": "Jean Carlos", "first_surname": "Rojas",
+         "date_of_birth": "1987-01-20", "sex": "male", "nationality": "VEN"},
+        {"relationship": "child", "given_names": "Valentina", "first_surname": "Rojas",
+         "second_surname": "Peña", "date_of_birth": "2014-06-01", "sex": "female",
+         "nationality": "COL"},
+        {"relationship": "child", "given_names": "Yeferson", "first_surname": "Rojas",
+         "second_surname": "Peña", "date_of_birth": "2018-03-15", "sex": "male",
+         "nationality": "COL"},
+    ):  # fmt: skip
+        page.select_option("#relationship", person["relationship"])
+        _fill_person(page, person)
+        page.locator("form.stack button[type=submit]").click()
+    assert page.locator("ul.members li").count() == 3
+    _shot(page, f"register-members-{lang}")
+    page.locator("a.button[href$='/register/review']").click()
+    _shot(page, f"register-review-{lang}")
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url("**/register/done")
+    reference = page.locator("strong.code").inner_text()
+    code = page.locator("p.code strong").inner_text()
+    _shot(page, f"register-done-{lang}")
+    page.goto(f"{demo.url}/status")
+    page.fill("#reference", reference)
+    page.fill("#access_code", code)
+    page.fill("#date_of_birth", "1989-11-02")
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url("**/status/case")
+    assert reference in page.locator("h1").inner_text()
+    _shot(page, f"status-{lang}")
+    context.close()

@@ -41,6 +41,7 @@ def test_the_applicant_sees_status_and_reasons(client: TestClient) -> None:
     assert reference in page
     assert "Yorgelis" in page
     assert "Oficina de Movilidad Segura, Colombia" in page
+    assert "Costa Rica" not in page  # other countries' offices are not shown
 
 
 def test_a_wrong_detail_gets_one_message_and_guessing_is_stopped(client: TestClient) -> None:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from movilidad.cases.repository import CaseRepository
 from movilidad.kernel.dates import is_iso_date, parse_iso_date
+from movilidad.precheck.services import office_pathways
 from movilidad.registration import status
 from movilidad.screening.engine import Outcome
 from movilidad.screening.repository import ScreeningRepository
@@ -84,11 +85,15 @@ def status_case(request: Request, uow: UoW, render: Render) -> Response:
     screenings = ScreeningRepository(uow.session).list_screenings_of_case(case.id)
     latest = screenings[0] if screenings else None
     language = request.state.language
+    catalogue = request.app.state.catalogue
+    relevant = office_pathways(catalogue, case.office.country) if catalogue else set()
     results = []
     for outcome in latest.outcomes if latest else []:
         version = outcome.pathway_version
         if outcome.outcome is Outcome.NOT_OPEN or version is None:
             continue
+        if outcome.pathway_id not in relevant:
+            continue  # another country's office
         reasons = sorted({
             version.explanation(c["id"], c["status"] == "met", language)
             for c in outcome.criteria
