@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,6 +44,11 @@ def _free_port() -> int:
 class Demo:
     url: str
     log: Path
+
+    @property
+    def sms_outbox(self) -> Path:
+        """Where the demo's file-backed SMS provider writes each message."""
+        return self.log.parent / "sms-outbox.jsonl"
 
     def password(self, username: str) -> str:
         """The demo login's password, as the demo printed it."""
@@ -107,3 +113,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    """Run axe-core (bundled by axe-playwright-python) on the page; fail on any
+    violation, naming the rule and the elements."""
+    results = Axe().run(page)
+    problems = [
+        f"{v['id']} ({v.get('impact')}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+    assert not problems, f"{name}: " + "; ".join(problems)

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.config import Settings
+from movilidad.jobs.queue import JobQueue
 from movilidad.web.app import create_app
 
 
@@ -15,6 +16,7 @@ from movilidad.web.app import create_app
 def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
     application = create_app(settings)
     application.state.session_factory = session_factory  # the test's rolled-back connection
+    application.state.jobs = JobQueue(settings, session_factory)  # jobs see the same data
     return application
 
 

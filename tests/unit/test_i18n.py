@@ -57,3 +57,22 @@ def test_long_dates_in_each_language() -> None:
     assert format_long_date(day, "es") == "9 de julio de 2026"
     assert format_long_date(day, "ht") == "9 jiyè 2026"
     assert format_long_date(day, "pt") == "9 de julho de 2026"
+
+
+def test_no_template_text_outside_gettext() -> None:
+    """Every word a template shows goes through ``_()``: text between tags that is not
+    inside ``{{ }}``, ``{% %}`` or ``{# #}`` may only be punctuation or symbols."""
+    import re
+
+    from movilidad.web.templating import TEMPLATE_DIR
+
+    css_class = re.compile(r"{% block body_class %}[\w-]*{% endblock %}")  # not shown
+    jinja = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
+    tags = re.compile(r"<[^>]*>", re.DOTALL)
+    found = []
+    for template in sorted(TEMPLATE_DIR.rglob("*.html")):
+        text = tags.sub(" ", jinja.sub(" ", css_class.sub(" ", template.read_text())))
+        words = [w for w in re.findall(r"[^\W\d_]{2,}", text) if w not in {"UTC"}]
+        if words:
+            found.append(f"{template.relative_to(TEMPLATE_DIR)}: {words[:5]}")
+    assert not found, found

@@ -106,6 +106,8 @@ class Applicant(Base):
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     email: Mapped[str | None] = mapped_column(EncryptedText)
     email_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: How the applicant asked to be contacted: ``sms`` or ``email`` (None: not asked).
+    contact_channel: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

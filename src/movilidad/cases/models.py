@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from movilidad.cases.errors import ReasonRequired, TransitionNotAllowed
 from movilidad.db.base import Base, str_enum
-from movilidad.db.types import UTCDateTime
+from movilidad.db.types import EncryptedText, UTCDateTime
 from movilidad.households.models import Household
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import utcnow
@@ -84,6 +84,20 @@ class CaseEvent(Base):
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseMessage(Base):
+    """A message from the office to the household, shown on the applicant's status
+    page. The text is encrypted at rest; the notification that announces it carries
+    no part of it."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    body: Mapped[str] = mapped_column(EncryptedText)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Case(Base):

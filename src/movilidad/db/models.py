@@ -5,11 +5,13 @@ from __future__ import annotations
 from movilidad.applicants.models import Applicant, ApplicantNationality, IdentityDocument
 from movilidad.audit.chain import AuditChainHead
 from movilidad.audit.models import AuditEvent
-from movilidad.cases.models import Case, CaseEvent
+from movilidad.cases.models import Case, CaseEvent, CaseMessage
 from movilidad.consent.models import ConsentRecord
 from movilidad.db.base import Base
+from movilidad.documents.models import DocumentFile
 from movilidad.households.models import Household, HouseholdMember
 from movilidad.jobs.models import JobFailure
+from movilidad.notifications.models import Notification, VerificationCode
 from movilidad.offices.models import Office
 from movilidad.pathways.models import PathwayVersionRecord
 from movilidad.precheck.models import PrecheckSession
@@ -25,11 +27,14 @@ __all__ = [
     "Base",
     "Case",
     "CaseEvent",
+    "CaseMessage",
     "ConsentRecord",
+    "DocumentFile",
     "Household",
     "HouseholdMember",
     "IdentityDocument",
     "JobFailure",
+    "Notification",
     "Office",
     "PathwayVersionRecord",
     "PrecheckSession",
@@ -41,4 +46,5 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "StatusSignInFailure",
+    "VerificationCode",
 ]

@@ -28,7 +28,11 @@ class JobSpec:
 _REGISTRY: dict[str, JobSpec] = {}
 
 #: Modules whose import registers the product's jobs (each context's ``tasks``).
-JOB_MODULES: tuple[str, ...] = ("movilidad.screening.tasks",)
+JOB_MODULES: tuple[str, ...] = (
+    "movilidad.screening.tasks",
+    "movilidad.precheck.tasks",
+    "movilidad.notifications.tasks",
+)
 
 
 def job(

@@ -63,6 +63,18 @@ class FieldCipher:
             raise DecryptionError("the value cannot be decrypted with this key") from exc
         return plain.decode("utf-8")
 
+    def encrypt_bytes(self, plaintext: bytes) -> bytes:
+        """Encrypt a binary value (a scanned document); returns nonce‖ciphertext‖tag."""
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, None)
+
+    def decrypt_bytes(self, stored: bytes) -> bytes:
+        """Inverse of :meth:`encrypt_bytes`. Raises :class:`DecryptionError`."""
+        try:
+            return self._aead.decrypt(stored[:_NONCE_BYTES], stored[_NONCE_BYTES:], None)
+        except (InvalidTag, ValueError) as exc:
+            raise DecryptionError("the value cannot be decrypted with this key") from exc
+
     def blind_index(self, purpose: str, normalized_value: str) -> str:
         """Hex HMAC-SHA256 (64 chars) of an already-normalised value for ``purpose``."""
         key = hmac.new(self._index_root, purpose.encode(), hashlib.sha256).digest()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from movilidad.consent.models import ConsentRecord
 from movilidad.db.base import Base
-from movilidad.db.types import UTCDateTime
+from movilidad.db.types import EncryptedJSON, UTCDateTime
 from movilidad.kernel.clock import utcnow
 
 
@@ -28,8 +28,10 @@ class PrecheckSession(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     skipped: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Registration in progress: {"principal": {...}, "members": [{...}], ...}; each
-    #: page saves here, so a dropped connection loses nothing.
-    registration: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    #: page saves here, so a dropped connection loses nothing. Encrypted at rest.
+    registration: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON, default=dict, server_default="{}"
+    )
     #: The case created by submitting (a second submission returns the same case).
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     #: The access code, kept only until the page that shows it once has been sent.

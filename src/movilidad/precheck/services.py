@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -116,3 +116,20 @@ def precheck_result(
         result.language,
         {k: v for k, v in result.results.items() if k in wanted},
     )
+
+
+def purge_abandoned(uow: UnitOfWork, now: datetime) -> int:
+    """Delete pre-checks never submitted and untouched for :data:`PRECHECK_LIFETIME`
+    (their answers, registration draft and uploaded scans go with them; the consent
+    record stays as evidence of what was agreed). Returns how many were deleted."""
+    stale = list(
+        uow.session.scalars(
+            select(PrecheckSession).where(
+                PrecheckSession.case_id.is_(None),
+                PrecheckSession.updated_at < now - PRECHECK_LIFETIME,
+            )
+        )
+    )
+    for precheck in stale:
+        uow.session.delete(precheck)
+    return len(stale)

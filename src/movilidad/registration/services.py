@@ -18,18 +18,28 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import select
 
-from movilidad.applicants.models import Applicant, Sex, clean_name
+from movilidad.applicants.models import (
+    Applicant,
+    DocumentType,
+    IdentityDocument,
+    Sex,
+    clean_name,
+    normalize_document_number,
+)
 from movilidad.audit.services import record_event
 from movilidad.cases.models import Case
 from movilidad.cases.repository import CaseRepository
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
+from movilidad.documents.services import discard_draft_files, draft_file
 from movilidad.households.models import Household, Relationship
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.contact import InvalidEmail, InvalidPhone, normalize_email, normalize_phone
 from movilidad.kernel.countries import InvalidCountry, validate_alpha3
 from movilidad.kernel.dates import is_iso_date
 from movilidad.kernel.references import ALPHABET
+from movilidad.notifications.models import NotificationKind
+from movilidad.notifications.services import JobSender, queue_notification
 from movilidad.offices.models import Office
 from movilidad.pathways.catalogue import Catalogue
 from movilidad.precheck.models import PrecheckSession
@@ -74,7 +84,13 @@ ERRORS: Final = {
     "younger_than_child": _("A parent cannot be younger than the main applicant."),
     "too_many": _("You can register up to 12 people with you."),
     "partner_twice": _("You can add only one spouse or partner."),
+    "document_type": _("Choose the type of document, or leave the document part empty."),
+    "document_number": _("Write the number as it is on the document."),
+    "too_large": _("This file is too big. Send a photo or a PDF of up to 8 MB."),
+    "file_type": _("Send a photo (JPEG or PNG) or a PDF file."),
+    "damaged": _("We cannot open this file. Take the photo again or choose another file."),
 }
+MAX_DOCUMENT_NUMBER = 40
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,7 @@ def check_person(
     except InvalidCountry:
         errors["nationality"] = "country"
         person["nationality"] = ""
+    _document(raw, person, errors)
     if principal:
         _contact(raw, person, errors, office_alpha2)
     else:
@@ -142,6 +159,32 @@ def check_person(
                 errors["date_of_birth"] = "younger_than_child"
         person["relationship"] = relationship
     return Checked(person, errors)
+
+
+def _document(raw: dict[str, Any], person: dict[str, Any], errors: dict[str, str]) -> None:
+    """An identity document is optional; once its type or number is given, the type,
+    number and issuing country are all needed."""
+    kind = str(raw.get("document_type") or "")
+    number = str(raw.get("document_number") or "").strip()
+    issuer = str(raw.get("document_country") or "").upper()
+    person["document_type"] = kind
+    person["document_number"] = number[: MAX_DOCUMENT_NUMBER * 2]
+    person["document_country"] = issuer[:3]
+    if not kind and not number:
+        person["document_country"] = ""
+        return
+    if kind not in {t.value for t in DocumentType}:
+        errors["document_type"] = "document_type"
+    if len(number) > MAX_DOCUMENT_NUMBER:
+        errors["document_number"] = "too_long"
+    elif any(not ch.isprintable() for ch in number) or any(ch in number for ch in "<>{}\\"):
+        errors["document_number"] = "control"
+    elif not normalize_document_number(number):
+        errors["document_number"] = "document_number"
+    try:
+        person["document_country"] = validate_alpha3(issuer)
+    except InvalidCountry:
+        errors["document_country"] = "country"
 
 
 def _contact(
@@ -202,7 +245,7 @@ def verify_access_code(stored_hash: str | None, code: str) -> bool:
 
 
 def _applicant(person: dict[str, Any], office: Office, language: str, today: date) -> Applicant:
-    return Applicant.register(
+    applicant = Applicant.register(
         given_names=person["given_names"],
         first_surname=person["first_surname"],
         second_surname=person["second_surname"] or None,
@@ -215,6 +258,29 @@ def _applicant(person: dict[str, Any], office: Office, language: str, today: dat
         email=person.get("email") or None,
         today=today,
     )
+    applicant.contact_channel = person.get("channel") or None
+    if person.get("document_type"):
+        applicant.documents.append(
+            IdentityDocument.record(
+                type=DocumentType(person["document_type"]),
+                number=person["document_number"],
+                issuing_country=person["document_country"],
+            )
+        )
+    return applicant
+
+
+def _attach_files(
+    uow: UnitOfWork, precheck_id: int, people: list[tuple[dict[str, Any], Applicant]]
+) -> None:
+    """Move each person's uploaded scan from the draft to their identity document."""
+    uow.session.flush()
+    for person, applicant in people:
+        stored = draft_file(uow, precheck_id, person.get("document_file"))
+        if stored is not None and applicant.documents:
+            stored.document_id = applicant.documents[0].id
+            stored.precheck_id = None
+    discard_draft_files(uow, precheck_id, keep=set())
 
 
 def submit_registration(
@@ -226,10 +292,13 @@ def submit_registration(
     language: str,
     today: date,
     screening_date: date,
+    jobs: JobSender | None = None,
 ) -> tuple[Case, bool]:
-    """Create the applicants, household and case from a complete draft, screen it, and
-    remember the access code to show once. Returns (case, created); a second call
-    for the same pre-check returns the first case with created=False."""
+    """Create the applicants, household and case from a complete draft, screen it,
+    remember the access code to show once, and queue the confirmation message on the
+    chosen channel (sent by ``jobs`` after the commit; it never carries the code).
+    Returns (case, created); a second call for the same pre-check returns the first
+    case with created=False."""
     precheck = uow.session.scalars(
         select(PrecheckSession)
         .where(PrecheckSession.id == precheck_id)
@@ -241,11 +310,12 @@ def submit_registration(
         return existing, False
     draft = precheck.registration or {}
     principal = _applicant(draft["principal"], office, language, today)
+    people = [(draft["principal"], principal)]
     household = Household.form(principal)
     for member in draft.get("members", []):
-        household.add_member(
-            _applicant(member, office, language, today), Relationship(member["relationship"])
-        )
+        applicant = _applicant(member, office, language, today)
+        people.append((member, applicant))
+        household.add_member(applicant, Relationship(member["relationship"]))
     household.answers = dict(precheck.answers)
     uow.session.add(household)
     case = open_case(uow, household=household, office=office)
@@ -259,7 +329,12 @@ def submit_registration(
         actor_kind=ActorKind.APPLICANT, office_id=office.id,
         detail={"members": len(household.members), "channel": draft["principal"]["channel"]},
     )  # fmt: skip
+    _attach_files(uow, precheck.id, people)
+    precheck.registration = {}  # the draft is now the case: keep no second copy
     screen_case(uow, case, catalogue, as_of=screening_date, reason=ScreeningReason.REGISTRATION)
+    queue_notification(
+        uow, jobs, case, NotificationKind.REGISTRATION_RECEIVED, key=f"registration:{case.id}"
+    )
     return case, True
 
 

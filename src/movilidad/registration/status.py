@@ -53,7 +53,7 @@ def reference_key(reference: str) -> str:
     try:
         return normalize_reference(reference)
     except InvalidReference:
-        return reference.strip().upper()[:40]
+        return "".join(ch for ch in reference.strip().upper() if ch.isprintable())[:40]
 
 
 def blocked(uow: UnitOfWork, secret: bytes, reference: str, address: str) -> bool:
@@ -72,6 +72,22 @@ def blocked(uow: UnitOfWork, secret: bytes, reference: str, address: str) -> boo
         if (count or 0) >= limit:
             return True
     return False
+
+
+def note_failure(uow: UnitOfWork, secret: bytes, kind: str, value: str) -> None:
+    """Count one failed attempt of ``kind`` (e.g. ``verify-ip``) for ``value``."""
+    uow.session.add(StatusSignInFailure(key=_key(secret, kind, value)))
+
+
+def too_many(uow: UnitOfWork, secret: bytes, kind: str, value: str, limit: int) -> bool:
+    """True when ``limit`` failures of ``kind`` for ``value`` happened in :data:`WINDOW`."""
+    count = uow.session.scalar(
+        select(func.count()).where(
+            StatusSignInFailure.key == _key(secret, kind, value),
+            StatusSignInFailure.failed_at >= utcnow() - WINDOW,
+        )
+    )
+    return (count or 0) >= limit
 
 
 def sign_in(

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from movilidad.config import Settings, load_settings
@@ -32,6 +32,7 @@ from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catal
 from movilidad.web.applicant import registration as registration_routes
 from movilidad.web.applicant import routes as applicant_routes
 from movilidad.web.applicant import status as status_routes
+from movilidad.web.applicant import verify as verify_routes
 from movilidad.web.public import routes as public_routes
 from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
 from movilidad.web.staff import routes as staff_routes
@@ -182,6 +183,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
         return RedirectResponse(f"/staff/sign-in?next={exc.next_path}", status_code=303)
 
+    @app.exception_handler(DataError)
+    async def unstorable_input(request: Request, exc: DataError) -> Response:
+        # Input the database cannot hold (a NUL character in text on PostgreSQL, a
+        # number out of range): the transaction was rolled back; say so plainly.
+        log.info("refused_by_database", error=type(exc.orig).__name__)
+        return renderer.render(request, "errors/400.html", status_code=400)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return renderer.render(request, "errors/400.html", status_code=400)
@@ -200,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_routes.router)
     app.include_router(staff_routes.router)
     app.include_router(status_routes.router)
+    app.include_router(verify_routes.router)
     app.include_router(registration_routes.router)
     app.include_router(applicant_routes.router)  # last: its /{country} paths match widely
     return app

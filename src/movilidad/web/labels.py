@@ -58,3 +58,13 @@ CLOSE_REASON_LABELS: Final = {
     "duplicate": _("Duplicate"),
     "decision_negative": _("Refused by the destination"),
 }
+
+DOCUMENT_TYPE_LABELS: Final = {
+    "passport": _("Passport"),
+    "national_id": _("National identity card"),
+    "birth_certificate": _("Birth certificate"),
+    "residence_permit": _("Residence permit"),
+    "refugee_or_asylum_id": _("Refugee or asylum seeker document"),
+    "travel_document": _("Travel document"),
+    "other": _("Other document"),
+}

@@ -7,6 +7,7 @@ each render's context, so one shared environment serves every language safely.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from movilidad.i18n import Catalogues, country_name, format_long_date
 from movilidad.kernel.languages import LANGUAGE_NATIVE_NAMES, SUPPORTED_LANGUAGES
 from movilidad.web.labels import (
     CLOSE_REASON_LABELS,
+    DOCUMENT_TYPE_LABELS,
     OUTCOME_LABELS,
     RELATIONSHIP_LABELS,
     STATUS_LABELS,
@@ -88,7 +90,9 @@ class Renderer:
             "ngettext": ngettext,
             "_": gettext,
             "country_name": lambda code: country_name(code, language),
-            "long_date": lambda value: format_long_date(value, language),
+            "long_date": lambda value: format_long_date(
+                date.fromisoformat(value) if isinstance(value, str) else value, language
+            ),
             "url_for": request.app.url_path_for,
             "path_with_lang": lambda code: _with_lang(request, code),
             "csrf_field": CSRF_FIELD,
@@ -101,6 +105,9 @@ class Renderer:
             ),
             "relationship_label": lambda value: gettext(
                 RELATIONSHIP_LABELS.get(str(value), str(value))
+            ),
+            "document_type_label": lambda value: gettext(
+                DOCUMENT_TYPE_LABELS.get(str(value), str(value))
             ),
             "close_reason_label": lambda reason: gettext(
                 CLOSE_REASON_LABELS.get(str(reason), str(reason))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.config import Settings
 from movilidad.db.uow import UnitOfWork
+from movilidad.jobs.queue import JobQueue
 from movilidad.web.app import create_app
 from tests.factories import make_office
 
@@ -22,6 +23,7 @@ def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
     dated = settings.model_copy(update={"screening_date": date(2024, 6, 1)})
     application = create_app(dated)
     application.state.session_factory = session_factory
+    application.state.jobs = JobQueue(dated, session_factory)
     with UnitOfWork(session_factory) as uow:
         uow.session.add(
             make_office(code="t-tun", country="COL", city="Tunja", time_zone="America/Bogota")

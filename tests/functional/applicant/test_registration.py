@@ -130,3 +130,28 @@ def test_no_registration_before_consent_or_when_the_office_cannot_help(
     _answer_all(client, {"nationalities": ["COL"]})  # Colombians could not apply here
     response = client.get("/col/register", follow_redirects=False)
     assert response.headers["location"] == "/col/check/result"
+
+
+def test_registration_status_and_verification_pages_weigh_under_60_kb(
+    client: TestClient,
+) -> None:
+    """HTML + CSS of each page, uncompressed; no script, font or other host."""
+    css = len(client.get("/static/site.css").content)
+    _ready_to_register(client)
+    pages = ["/col/register"]
+    assert _post(client, "/col/register", PRINCIPAL).status_code == 303  # type: ignore[attr-defined]
+    pages += ["/col/register/members", "/col/register/review"]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert len(page.content) + css < 60_000, (path, len(page.content) + css)
+        assert "<script" not in page.text
+        assert "://" not in page.text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    _post(client, "/col/register/review", {})
+    for path in ("/col/register/done", "/status", "/verify",
+                 "/verify?reference=AAA-BBB-CCC&code=AAAA-BBBB"):  # fmt: skip
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert len(page.content) + css < 60_000, (path, len(page.content) + css)
+        assert "<script" not in page.text
+        assert "://" not in page.text

@@ -10,9 +10,11 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from movilidad.applicants.models import DocumentType, IdentityDocument
 from movilidad.cases.models import Case
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
+from movilidad.documents.models import DocumentFile
 from movilidad.households.models import Household
 from movilidad.kernel.permissions import RoleName
 from movilidad.offices.models import Office
@@ -20,6 +22,10 @@ from movilidad.staff.services import create_staff_user
 from tests.factories import make_applicant, make_office
 
 PASSWORD = "a long test passphrase"
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
+)
 _HIDDEN = re.compile(r'name="(?P<name>[a-z_]+)" value="(?P<value>[^"]*)"')
 
 
@@ -35,6 +41,8 @@ class World:
     lima: Office
     case_bogota: Case
     case_lima: Case
+    #: Case id → the id of a scan of its principal applicant's passport.
+    scans: dict[int, int]
 
 
 def build_world(factory: sessionmaker[Session]) -> World:
@@ -44,13 +52,25 @@ def build_world(factory: sessionmaker[Session]) -> World:
         uow.session.add_all([bogota, lima])
         uow.session.flush()
         cases = []
+        scans: dict[int, int] = {}
         for office, name in ((bogota, "Dayana"), (lima, "Wilmer")):
-            household = Household.form(
-                make_applicant(given_names=name, nationalities=["VEN"],
-                               date_of_birth=date(1992, 3, 3))
-            )  # fmt: skip
+            principal = make_applicant(given_names=name, nationalities=["VEN"],
+                                       date_of_birth=date(1992, 3, 3))  # fmt: skip
+            passport = IdentityDocument.record(
+                type=DocumentType.PASSPORT, number=f"P-{name.upper()}-1", issuing_country="VEN"
+            )
+            principal.documents.append(passport)
+            household = Household.form(principal)
             household.answers = {"status_in_current_country": "regular"}
             cases.append(open_case(uow, household=household, office=office))
+            uow.session.flush()
+            scan = DocumentFile(
+                document_id=passport.id, content_type="image/png", size_bytes=len(TINY_PNG),
+                data=TINY_PNG,
+            )  # fmt: skip
+            uow.session.add(scan)
+            uow.session.flush()
+            scans[cases[-1].id] = scan.id
         users = [
             ("cw.bog", RoleName.CASEWORKER, "t-bog", None),
             ("cw.lim", RoleName.CASEWORKER, "t-lim", None),
@@ -66,7 +86,7 @@ def build_world(factory: sessionmaker[Session]) -> World:
                 password=PASSWORD, role=role, office_code=office_code, country=country,
             )  # fmt: skip
         uow.commit()
-        return World(bogota, lima, cases[0], cases[1])
+        return World(bogota, lima, cases[0], cases[1], scans)
 
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str | None:

@@ -150,3 +150,29 @@ def test_filters_survive_the_trip_through_sign_in(client: TestClient, world: obj
     location = response.headers["location"]
     assert "office" in location
     assert "status" in location
+
+
+def test_nul_characters_anywhere_are_refused_never_a_server_error(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """PostgreSQL cannot store NUL in text: every form and query must still answer."""
+    world = build_world(session_factory)
+    csrf = hidden_fields(client.get("/staff/sign-in").text)["csrf_token"]
+    signed = client.post("/staff/sign-in", data={"csrf_token": csrf, "username": "cw\x00.bog",
+                                                 "password": "x\x00"})  # fmt: skip
+    assert signed.status_code == 400
+    sign_in(client, "cw.bog")
+    for query in ("search=a%00b", "status=%00", "office=%00", "nationality=%00",
+                  "reference=%00", "page=%00"):  # fmt: skip
+        assert client.get(f"/staff/cases?{query}").status_code in (200, 400), query
+    reference = world.case_bogota.display_reference
+    page = client.get(f"/staff/cases/{reference}")
+    fields = hidden_fields(page.text)
+    moved = client.post(f"/staff/cases/{reference}/transition",
+                        data={**fields, "to_status": "pre_screened", "note": "a\x00b"})  # fmt: skip
+    assert moved.status_code in (200, 303, 400)
+    body = {"csrf_token": fields["csrf_token"], "body": "hola\x00"}
+    message = client.post(f"/staff/cases/{reference}/messages", data=body)
+    assert message.status_code in (200, 303, 400)
+    assert client.get(f"/staff/cases/{reference}%00").status_code == 404
+    assert client.get("/verify?reference=%00&code=%00").status_code == 200

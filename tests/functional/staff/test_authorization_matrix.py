@@ -60,6 +60,7 @@ def test_authorization_matrix(
                 in_scope = where == home
                 path = route.path.replace("{reference}", case.display_reference)
                 path = path.replace("{country}", "col")
+                path = path.replace("{file_id}", str(world.scans[case.id]))
                 response = client.get(path, follow_redirects=False)
                 expected = _expected(requirement, role, in_scope, has_param)
                 if requirement == PUBLIC and response.status_code == 303:
@@ -95,6 +96,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(
                 continue
             path = route.path.replace("{reference}", world.case_bogota.display_reference)
             path = path.replace("{country}", "col")
+            path = path.replace("{file_id}", str(world.scans[world.case_bogota.id]))
             response = client.get(path, follow_redirects=False)
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/staff/sign-in?next=")

@@ -3,12 +3,17 @@ and an idempotent submission that shows the case reference and access code once.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
+from movilidad.applicants.models import DocumentType
+from movilidad.documents.files import MAX_BYTES, UploadRejected
+from movilidad.documents.services import discard_draft_files, draft_file, store_draft_file
 from movilidad.households.models import Relationship
 from movilidad.kernel.clock import today_utc
 from movilidad.offices.models import Office
@@ -28,7 +33,8 @@ from movilidad.web.security import PUBLIC, requires, verify_csrf
 router = APIRouter()
 CsrfChecked = Depends(verify_csrf)
 PERSON_FIELDS = ("given_names", "first_surname", "second_surname", "date_of_birth", "sex",
-                 "nationality", "relationship", "phone", "email", "channel")  # fmt: skip
+                 "nationality", "relationship", "phone", "email", "channel", "document_type",
+                 "document_number", "document_country")  # fmt: skip
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -61,6 +67,7 @@ def _context(request: Request, code: str, offices: list[Office], **extra: Any) -
         "offices": offices,
         "countries": countries,
         "relationships": [r.value for r in registration.MEMBER_RELATIONSHIPS],
+        "document_types": [t.value for t in DocumentType],
         "errors": {},
         "form": {},
         "error_text": registration.ERRORS,
@@ -68,9 +75,49 @@ def _context(request: Request, code: str, offices: list[Office], **extra: Any) -
     }
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def _posted(request: Request) -> AsyncIterator[FormData]:
+    """The posted form; its temporary files are closed once the response is sent."""
     form = await request.form()
-    return {k: str(form.get(k, ""))[:400] for k in PERSON_FIELDS}
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+Posted = Annotated[FormData, Depends(_posted)]
+
+
+def _form(posted: FormData) -> dict[str, str]:
+    return {k: str(posted.get(k, ""))[:400] for k in PERSON_FIELDS}
+
+
+async def _document_file(
+    form: FormData, uow: UoW, precheck: PrecheckSession, person: dict[str, Any],
+    errors: dict[str, str],
+) -> None:  # fmt: skip
+    """Keep the scan chosen in this form (cleaned and encrypted at once, so it is not
+    sent twice if another field needs fixing), or the one kept from an earlier try."""
+    upload = form.get("document_file")
+    person["document_file"] = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_BYTES + 1)
+        try:
+            person["document_file"] = store_draft_file(uow, precheck.id, data).id
+        except UploadRejected as rejected:
+            errors["document_file"] = rejected.reason
+    elif form.get("document_file_remove") != "1":
+        kept = draft_file(uow, precheck.id, form.get("document_file_kept"))
+        person["document_file"] = kept.id if kept is not None else None
+    if person["document_file"] is not None and not person.get("document_type"):
+        errors.setdefault("document_type", "document_type")
+
+
+def _tidy_files(uow: UoW, precheck: PrecheckSession) -> None:
+    """Delete scans no longer named by the draft (replaced, or their person removed)."""
+    draft = precheck.registration or {}
+    people = [draft.get("principal") or {}, *draft.get("members", [])]
+    keep = {p["document_file"] for p in people if p.get("document_file")}
+    discard_draft_files(uow, precheck.id, keep)
 
 
 @router.get("/{country}/register", name="applicant.register", response_class=HTMLResponse)
@@ -92,20 +139,26 @@ def register(request: Request, country: str, uow: UoW, render: Render) -> Respon
 
 @router.post("/{country}/register", name="applicant.register.save", dependencies=[CsrfChecked])
 @requires(PUBLIC)
-async def register_save(request: Request, country: str, uow: UoW, render: Render) -> Response:
+async def register_save(
+    request: Request, country: str, uow: UoW, render: Render, posted: Posted
+) -> Response:
     code, offices, precheck = _ready(request, uow, country)
-    form = await _form(request)
+    form = _form(posted)
     checked = registration.check_person(
         form, principal=True, office_alpha2=registration.alpha2(code), today=today_utc()
     )
-    if checked.errors:
+    errors = dict(checked.errors)
+    await _document_file(posted, uow, precheck, checked.person, errors)
+    if errors:
+        form["document_file"] = checked.person["document_file"] or ""
         return render.render(
             request,
             "applicant/register/principal.html",
-            _context(request, code, offices, form=form, errors=checked.errors),
+            _context(request, code, offices, form=form, errors=errors),
             status_code=400,
         )
     precheck.registration = {**(precheck.registration or {}), "principal": checked.person}
+    _tidy_files(uow, precheck)
     return _see_other(f"/{country.lower()}/register/members")
 
 
@@ -136,30 +189,35 @@ def members(request: Request, country: str, uow: UoW, render: Render) -> Respons
 @router.post("/{country}/register/members", name="applicant.register.members.save",
              dependencies=[CsrfChecked])  # fmt: skip
 @requires(PUBLIC)
-async def members_save(request: Request, country: str, uow: UoW, render: Render) -> Response:
+async def members_save(
+    request: Request, country: str, uow: UoW, render: Render, posted: Posted
+) -> Response:
     code, offices, precheck = _ready(request, uow, country)
     draft = dict(precheck.registration or {})
     if "principal" not in draft:
         return _see_other(f"/{country.lower()}/register")
-    raw = await request.form()
+    raw = posted
     listed: list[dict[str, Any]] = list(draft.get("members", []))
     remove = str(raw.get("remove", ""))
     if remove.isdigit() and int(remove) < len(listed):
         listed.pop(int(remove))
         precheck.registration = {**draft, "members": listed}
+        _tidy_files(uow, precheck)
         return _see_other(f"/{country.lower()}/register/members")
-    form = await _form(request)
+    form = _form(posted)
     checked = registration.check_person(
         form, principal=False, office_alpha2=registration.alpha2(code), today=today_utc(),
         principal_birth=draft["principal"]["date_of_birth"],
     )  # fmt: skip
     errors = dict(checked.errors)
+    await _document_file(posted, uow, precheck, checked.person, errors)
     partners = {Relationship.SPOUSE.value, Relationship.COMMON_LAW_PARTNER.value}
     if len(listed) >= registration.MAX_MEMBERS:
         errors["relationship"] = "too_many"
     elif form["relationship"] in partners and any(m["relationship"] in partners for m in listed):
         errors["relationship"] = "partner_twice"
     if errors:
+        form["document_file"] = checked.person["document_file"] or ""
         return _members_page(request, render, code, offices, precheck, form=form, errors=errors)
     precheck.registration = {**draft, "members": [*listed, checked.person]}
     return _see_other(f"/{country.lower()}/register/members")
@@ -190,6 +248,8 @@ def review(request: Request, country: str, uow: UoW, render: Render) -> Response
 def submit(request: Request, country: str, uow: UoW) -> Response:
     """Send the registration. A double click or a re-sent form returns the same case."""
     _code, offices, precheck = _ready(request, uow, country)
+    if precheck.case_id is not None:  # sent already: a double click or a re-sent form
+        return _see_other(f"/{country.lower()}/register/done")
     if "principal" not in (precheck.registration or {}):
         return _see_other(f"/{country.lower()}/register")
     registration.submit_registration(
@@ -200,6 +260,7 @@ def submit(request: Request, country: str, uow: UoW) -> Response:
         language=request.state.language,
         today=today_utc(),
         screening_date=request.app.state.settings.screening_day(),
+        jobs=request.app.state.jobs,
     )
     return _see_other(f"/{country.lower()}/register/done")
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from movilidad.cases.repository import CaseRepository
 from movilidad.kernel.dates import is_iso_date, parse_iso_date
+from movilidad.notifications.services import messages_of_case
 from movilidad.precheck.services import office_pathways
 from movilidad.registration import status
 from movilidad.screening.engine import Outcome
@@ -101,7 +102,9 @@ def status_case(request: Request, uow: UoW, render: Render) -> Response:
         })  # fmt: skip
         results.append((version.name(language), outcome.outcome.value, reasons))
     response = render.render(
-        request, "applicant/status/case.html", {"case": case, "results": results}
+        request,
+        "applicant/status/case.html",
+        {"case": case, "results": results, "messages": messages_of_case(uow, case.id)},
     )
     response.headers["Cache-Control"] = "no-store"
     return response

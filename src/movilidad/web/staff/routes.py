@@ -20,9 +20,17 @@ from movilidad.cases.models import Case, CaseStatus, CloseReason, allowed_next
 from movilidad.cases.policies import allowed_close_reasons, allowed_statuses
 from movilidad.cases.repository import CaseFilters, CaseRepository
 from movilidad.cases.services import MAX_NOTE_CHARS, transition_case
+from movilidad.documents.services import file_of_applicants, files_by_document
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import utcnow
 from movilidad.kernel.permissions import Permission
+from movilidad.notifications.models import NotificationKind
+from movilidad.notifications.services import (
+    MAX_MESSAGE,
+    messages_of_case,
+    queue_notification,
+    send_office_message,
+)
 from movilidad.offices.models import Office
 from movilidad.offices.repository import OfficeRepository
 from movilidad.pathways.catalogue import Catalogue
@@ -283,6 +291,7 @@ def _detail_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    message_error: bool = False,
 ) -> HTMLResponse:
     screenings = ScreeningRepository(uow.session).list_screenings_of_case(case.id)
     view = CaseView(request.app.state.catalogue, request.state.language, render.gettext(request))
@@ -303,6 +312,11 @@ def _detail_page(
             "relationship_label": view.relationship_label,
             "reason_label": view.reason_label,
             "can_transition": actor.can(Permission.CASE_TRANSITION),
+            "document_files": (
+                files_by_document(uow, _household_applicant_ids(case))
+                if actor.can(Permission.DOCUMENT_VIEW)
+                else {}
+            ),
             "next_statuses": allowed_statuses(actor.permissions, allowed_next(case.status)),
             "close_reasons": allowed_close_reasons(actor.permissions),
             "pathways": sorted(
@@ -310,10 +324,54 @@ def _detail_page(
                 for p in (catalogue.pathways.values() if catalogue else [])
             ),
             "error": TRANSITION_ERRORS.get(error or ""),
+            "messages": messages_of_case(uow, case.id),
+            "can_message": actor.can(Permission.CASE_UPDATE),
+            "message_error": message_error,
+            "max_message": MAX_MESSAGE,
             "form": form or {},
         },
         status_code=status_code,
     )
+
+
+@router.get("/cases/{reference}/documents/{file_id}", name="staff.case.document")
+@requires(Permission.DOCUMENT_VIEW)
+def case_document(
+    request: Request, reference: str, file_id: str, uow: UoW, actor: StaffActor
+) -> Response:
+    """One scan of an identity document of the household; every view is recorded."""
+    case = CaseRepository(uow.session).get_case_in_scope(
+        actor.scope(Permission.DOCUMENT_VIEW), reference[:40]
+    )
+    stored = (
+        file_of_applicants(uow, int(file_id), _household_applicant_ids(case))
+        if case is not None and file_id.isdigit() and len(file_id) < 12
+        else None
+    )
+    if case is None or stored is None:
+        raise HTTPException(status_code=404)
+    record_event(
+        uow.session, action="document.view", object_type="document_file", object_id=stored.id,
+        actor_kind=ActorKind.STAFF, actor_staff_id=actor.staff_user_id, office_id=case.office_id,
+        request_id=request.state.request_id, detail={"purpose": "casework", "case": case.id},
+    )  # fmt: skip
+    extension = {"image/jpeg": "jpg", "image/png": "png"}.get(stored.content_type, "pdf")
+    disposition = "attachment" if extension == "pdf" else "inline"
+    return Response(
+        stored.data,
+        media_type=stored.content_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="document-{stored.id}.{extension}"',
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
+        },
+    )
+
+
+def _household_applicant_ids(case: Case | None) -> list[int]:
+    if case is None:
+        return []
+    return [case.household.principal.id, *(m.applicant.id for m in case.household.members)]
 
 
 TRANSITION_ERRORS = {
@@ -383,7 +441,39 @@ def case_transition(
             request, uow, render, actor, fresh, error=error, form=form,
             status_code=409 if error == "changed" else 400,
         )  # fmt: skip
+    if status is CaseStatus.CLOSED:
+        queue_notification(
+            uow, request.app.state.jobs, case, NotificationKind.CASE_CLOSED,
+            key=f"closed:{case.id}:{case.version}",
+        )  # fmt: skip
     return _see_other(f"/staff/cases/{case.display_reference}")
+
+
+@router.post("/cases/{reference}/messages", name="staff.case.message", dependencies=[CsrfChecked])
+@requires(Permission.CASE_UPDATE)
+def case_message(
+    request: Request,
+    reference: str,
+    uow: UoW,
+    render: Render,
+    actor: StaffActor,
+    body: Annotated[str, Form(max_length=MAX_MESSAGE * 2)] = "",
+) -> Response:
+    """Leave a message for the household on its status page (post/redirect/get)."""
+    case = CaseRepository(uow.session).get_case_in_scope(
+        actor.scope(Permission.CASE_UPDATE), reference[:40]
+    )
+    if case is None:
+        raise HTTPException(status_code=404)
+    try:
+        send_office_message(uow, request.app.state.jobs, case,
+                            author_staff_id=actor.staff_user_id, body=body)  # fmt: skip
+    except ValueError:
+        return _detail_page(
+            request, uow, render, actor, case, message_error=True,
+            form={"message": body[:MAX_MESSAGE * 2]}, status_code=400,
+        )  # fmt: skip
+    return _see_other(f"/staff/cases/{case.display_reference}#messages")
 
 
 class CaseView:

@@ -1,0 +1,1 @@
+"""Scans and photos of identity documents: checked by content, cleaned, encrypted."""
