@@ -8,6 +8,7 @@ Dates and country names are localised with Babel's CLDR data.
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -154,3 +155,10 @@ def parse_accept_language(header: str) -> list[str]:
         if language not in result:
             result.append(language)
     return result
+
+
+def collation_key(text: str) -> str:
+    """Sort key that ignores accents and case (``État`` sorts with ``Etat``, before
+    ``Venezuela``): a simple stand-in for locale collation, enough for country lists."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()

@@ -9,6 +9,7 @@ import phonenumbers
 from movilidad.kernel.errors import DomainError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_CHARACTERS = frozenset("0123456789+-(). \u00a0")
 
 
 class InvalidPhone(DomainError):
@@ -26,6 +27,11 @@ def normalize_phone(text: str, default_region: str | None = None) -> str:
     ``+`` country prefix (the office's country). Raises :class:`InvalidPhone` when the
     number cannot be parsed or is not a valid number for its country.
     """
+    if any(ch not in _PHONE_CHARACTERS for ch in text):
+        raise InvalidPhone("a phone number has digits, spaces and + - ( ) . only")
+    text = text.strip()
+    if text.startswith("00"):  # the international prefix used across Latin America
+        text = "+" + text[2:]
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
@@ -33,6 +39,22 @@ def normalize_phone(text: str, default_region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("not a valid phone number for its country")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def can_receive_sms(e164: str) -> bool:
+    """False for numbers known to be fixed lines (they cannot receive text messages);
+    True for mobile numbers and for numbers whose kind the plan does not tell."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    kind = phonenumbers.number_type(number)
+    return kind not in (
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+    )
 
 
 def normalize_email(text: str) -> str:

@@ -34,7 +34,13 @@ from movilidad.db.uow import UnitOfWork
 from movilidad.documents.services import discard_draft_files, draft_file
 from movilidad.households.models import Household, Relationship
 from movilidad.kernel.actors import ActorKind
-from movilidad.kernel.contact import InvalidEmail, InvalidPhone, normalize_email, normalize_phone
+from movilidad.kernel.contact import (
+    InvalidEmail,
+    InvalidPhone,
+    can_receive_sms,
+    normalize_email,
+    normalize_phone,
+)
 from movilidad.kernel.countries import InvalidCountry, validate_alpha3
 from movilidad.kernel.dates import is_iso_date
 from movilidad.kernel.references import ALPHABET
@@ -81,6 +87,11 @@ ERRORS: Final = {
     "contact": _("Give a phone number or an e-mail address, so that we can reach you."),
     "channel": _("Choose how we should contact you, and give that phone or e-mail."),
     "older_than_parent": _("A child cannot be older than the main applicant."),
+    "too_close_to_parent": _(
+        "Check the date: a child or grandchild must be much younger than the main applicant."
+    ),
+    "too_young_partner": _("Check the date: a husband, wife or partner cannot be a child."),
+    "no_sms": _("This number cannot receive text messages. Give a mobile number or choose e-mail."),
     "younger_than_child": _("A parent cannot be younger than the main applicant."),
     "too_many": _("You can register up to 12 people with you."),
     "partner_twice": _("You can add only one spouse or partner."),
@@ -91,6 +102,10 @@ ERRORS: Final = {
     "damaged": _("We cannot open this file. Take the photo again or choose another file."),
 }
 MAX_DOCUMENT_NUMBER = 40
+#: Plausibility checks on ages, in whole years: a child is at least 12 years younger
+#: than the main applicant (parent), a grandchild 24; a partner is at least 14 today.
+MIN_GAP: Final = {"child": 12, "grandchild": 24}
+MIN_PARTNER_AGE: Final = 14
 
 
 @dataclass(frozen=True)
@@ -153,12 +168,30 @@ def check_person(
             errors["relationship"] = "choose"
         elif principal_birth and "date_of_birth" not in errors:
             younger = relationship in ("child", "stepchild", "grandchild")
+            gap = _years_between(principal_birth, born)
             if younger and born < principal_birth:
                 errors["date_of_birth"] = "older_than_parent"
-            if relationship == "parent" and born > principal_birth:
+            elif relationship in ("child", "grandchild") and gap < MIN_GAP[relationship]:
+                errors["date_of_birth"] = "too_close_to_parent"
+            if relationship == "parent" and (born > principal_birth or -gap < MIN_GAP["child"]):
                 errors["date_of_birth"] = "younger_than_child"
+            partners = (Relationship.SPOUSE.value, Relationship.COMMON_LAW_PARTNER.value)
+            if (
+                relationship in partners
+                and _years_between(born, today.isoformat()) < MIN_PARTNER_AGE
+            ):
+                errors["date_of_birth"] = "too_young_partner"
         person["relationship"] = relationship
     return Checked(person, errors)
+
+
+def _years_between(earlier: str, later: str) -> int:
+    """Whole years from ``earlier`` to ``later`` (ISO dates; negative if reversed)."""
+    first, second = date.fromisoformat(earlier), date.fromisoformat(later)
+    sign = 1 if second >= first else -1
+    low, high = (first, second) if sign == 1 else (second, first)
+    years = high.year - low.year - ((high.month, high.day) < (low.month, low.day))
+    return sign * years
 
 
 def _document(raw: dict[str, Any], person: dict[str, Any], errors: dict[str, str]) -> None:
@@ -207,6 +240,8 @@ def _contact(
         errors["phone"] = "contact"
     channel = str(raw.get("channel") or "")
     person["channel"] = channel
+    if channel == "sms" and person["phone"] and not can_receive_sms(person["phone"]):
+        errors.setdefault("phone", "no_sms")
     if (
         channel not in CHANNELS
         or (channel == "sms" and not phone_text)

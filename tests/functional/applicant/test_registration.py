@@ -155,3 +155,82 @@ def test_registration_status_and_verification_pages_weigh_under_60_kb(
         assert len(page.content) + css < 60_000, (path, len(page.content) + css)
         assert "<script" not in page.text
         assert "://" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("person", "field", "message"),
+    [
+        ({"relationship": "spouse", "date_of_birth": "2021-01-01"}, "date_of_birth",
+         "cannot be a child"),
+        ({"relationship": "child", "date_of_birth": "1990-07-04"}, "date_of_birth",
+         "much younger"),
+        ({"relationship": "parent", "date_of_birth": "1995-01-01"}, "date_of_birth",
+         "cannot be younger"),
+    ],
+)  # fmt: skip
+def test_implausible_ages_in_the_household_are_questioned(
+    client: TestClient, person: dict[str, str], field: str, message: str
+) -> None:
+    _ready_to_register(client)
+    _post(client, "/col/register", PRINCIPAL)
+    base = {"given_names": "Ana", "first_surname": "Añez", "sex": "female", "nationality": "VEN"}
+    response = _post(client, "/col/register/members", {**base, **person})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    page = html.unescape(response.text)  # type: ignore[attr-defined]
+    assert f'id="{field}-error"' in page
+    assert message in page
+    assert 'class="error-summary"' in page
+    assert f'href="#{field}"' in page
+
+
+def test_a_landline_cannot_be_the_sms_channel_and_00_is_an_international_prefix(
+    client: TestClient,
+) -> None:
+    _ready_to_register(client)
+    landline = _post(client, "/col/register", {**PRINCIPAL, "phone": "601 123 4567"})
+    assert landline.status_code == 400  # type: ignore[attr-defined]
+    assert "cannot receive text messages" in landline.text  # type: ignore[attr-defined]
+    garbage = _post(client, "/col/register", {**PRINCIPAL, "phone": "3001234567@"})
+    assert garbage.status_code == 400  # type: ignore[attr-defined]
+    prefixed = _post(client, "/col/register", {**PRINCIPAL, "phone": "0058 412 123 4567"})
+    assert prefixed.status_code == 303  # type: ignore[attr-defined]
+    review = client.get("/col/register/review").text
+    assert "+584121234567" in review
+
+
+def test_the_next_household_on_the_same_phone_starts_afresh(
+    client: TestClient,
+) -> None:
+    _ready_to_register(client)
+    _post(client, "/col/register", PRINCIPAL)
+    _post(client, "/col/register/review", {})
+    done = client.get("/col/register/done").text
+    assert "/col/privacy" in done
+    _consent(client, "en")  # the next person agrees to the notice
+    question = client.get("/col/check", follow_redirects=True)
+    assert "Yorgelis" not in question.text
+    assert client.get("/col/register", follow_redirects=False).status_code in (200, 303)
+    first = client.get("/col/check", follow_redirects=False)
+    assert first.headers["location"].endswith("?q=nationalities")  # asked from the start
+
+
+def test_a_country_with_two_offices_asks_which_is_nearest(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    from movilidad.db.uow import UnitOfWork
+    from tests.factories import make_office
+
+    with UnitOfWork(session_factory) as uow:
+        uow.session.add(
+            make_office(code="t-cal", country="COL", city="Cali", time_zone="America/Bogota")
+        )
+        uow.commit()
+    _ready_to_register(client)
+    missing = _post(client, "/col/register", PRINCIPAL)
+    assert missing.status_code == 400  # type: ignore[attr-defined]
+    assert 'id="office-error"' in missing.text  # type: ignore[attr-defined]
+    assert _post(client, "/col/register", {**PRINCIPAL, "office": "t-cal"}).status_code == 303  # type: ignore[attr-defined]
+    _post(client, "/col/register/review", {})
+    with session_factory() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.office.city == "Cali"

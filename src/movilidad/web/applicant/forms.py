@@ -90,7 +90,8 @@ def parse_answer(spec: FactSpec, form: FormData, today: date) -> Parsed:
             return Parsed(error="country")
         return Parsed(sorted({first, *([second] if second else [])}))
     if kind == "list":
-        if _text(form, "choice") == "none":
+        choice = _text(form, "choice")
+        if choice == "none":
             return Parsed([])
         rows = []
         for i in range(MAX_RELATIVES):
@@ -107,5 +108,7 @@ def parse_answer(spec: FactSpec, form: FormData, today: date) -> Parsed:
             if country is None or not relationship_ok or not status_ok:
                 return Parsed(error="relative")
             rows.append({**parts, "country": country})
-        return Parsed(rows) if rows else Parsed(error="relative")
+        if rows:
+            return Parsed(rows)
+        return Parsed(error="relative" if choice == "rows" else "choose")
     return Parsed(error="choose")

@@ -58,10 +58,12 @@ def _ready(request: Request, uow: UoW, country: str) -> tuple[str, list[Office],
 
 
 def _context(request: Request, code: str, offices: list[Office], **extra: Any) -> dict[str, Any]:
-    from movilidad.i18n import country_name
+    from movilidad.i18n import collation_key, country_name
 
     language = request.state.language
-    countries = sorted(((c, country_name(c, language)) for c in REGION), key=lambda i: i[1])
+    countries = sorted(
+        ((c, country_name(c, language)) for c in REGION), key=lambda i: collation_key(i[1])
+    )
     return {
         "country": code,
         "offices": offices,
@@ -129,6 +131,7 @@ def register(request: Request, country: str, uow: UoW, render: Render) -> Respon
         return _see_other(f"/{country.lower()}/register/done")
     draft = precheck.registration or {}
     form = dict(draft.get("principal", {}))
+    form.setdefault("office", draft.get("office", ""))
     form.setdefault("date_of_birth", precheck.answers.get("date_of_birth", ""))
     nationalities = precheck.answers.get("nationalities") or [""]
     form.setdefault("nationality", nationalities[0])
@@ -149,6 +152,10 @@ async def register_save(
     )
     errors = dict(checked.errors)
     await _document_file(posted, uow, precheck, checked.person, errors)
+    office_code = str(posted.get("office", ""))[:40]
+    if len(offices) > 1 and office_code not in {o.code for o in offices}:
+        errors["office"] = "choose"
+    form["office"] = office_code
     if errors:
         form["document_file"] = checked.person["document_file"] or ""
         return render.render(
@@ -157,7 +164,10 @@ async def register_save(
             _context(request, code, offices, form=form, errors=errors),
             status_code=400,
         )
-    precheck.registration = {**(precheck.registration or {}), "principal": checked.person}
+    precheck.registration = {
+        **(precheck.registration or {}), "principal": checked.person,
+        "office": office_code if len(offices) > 1 else offices[0].code,
+    }  # fmt: skip
     _tidy_files(uow, precheck)
     return _see_other(f"/{country.lower()}/register/members")
 
@@ -238,7 +248,7 @@ def review(request: Request, country: str, uow: UoW, render: Render) -> Response
         request,
         "applicant/register/review.html",
         _context(request, code, offices, principal=draft["principal"],
-                 members=draft.get("members", [])),
+                 members=draft.get("members", []), office_code=draft.get("office")),
     )  # fmt: skip
 
 
@@ -252,10 +262,11 @@ def submit(request: Request, country: str, uow: UoW) -> Response:
         return _see_other(f"/{country.lower()}/register/done")
     if "principal" not in (precheck.registration or {}):
         return _see_other(f"/{country.lower()}/register")
+    chosen = (precheck.registration or {}).get("office")
     registration.submit_registration(
         uow,
         precheck.id,
-        office=offices[0],
+        office=next((o for o in offices if o.code == chosen), offices[0]),
         catalogue=_catalogue(request),
         language=request.state.language,
         today=today_utc(),

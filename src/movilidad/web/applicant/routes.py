@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from movilidad.consent.notices import Notices
-from movilidad.i18n import country_name
+from movilidad.i18n import collation_key, country_name
 from movilidad.kernel.clock import today_utc
 from movilidad.kernel.countries import InvalidCountry, validate_alpha3
 from movilidad.offices.models import Office
@@ -104,8 +104,11 @@ def agree(
     notices: Notices = request.app.state.notices
     if notices.get(notice_version) is None:
         return _see_other(f"/{country.lower()}/privacy")
-    if _precheck(request, uow, code) is not None:  # agreed before: keep the answers
+    previous = _precheck(request, uow, code)
+    if previous is not None and previous.case_id is None:  # agreed before: keep the answers
         return _see_other(f"/{country.lower()}/check")
+    # First visit, or a household already registered from this phone: start afresh, so
+    # the next person never sees the previous one's answers.
     token, _precheck_session = services.start_precheck(
         uow, country=code, language=request.state.language, notice_version=notice_version
     )
@@ -141,7 +144,8 @@ def _question_page(
     language = request.state.language
     answered = len(precheck.answers) + len(precheck.skipped)
     countries = sorted(
-        ((code, country_name(code, language)) for code in REGION), key=lambda item: item[1]
+        ((code, country_name(code, language)) for code in REGION),
+        key=lambda item: collation_key(item[1]),
     )
     return render.render(
         request,

@@ -101,6 +101,8 @@ def status_case(request: Request, uow: UoW, render: Render) -> Response:
             if c["status"] == ("met" if outcome.outcome is Outcome.ELIGIBLE else "not_met")
         })  # fmt: skip
         results.append((version.name(language), outcome.outcome.value, reasons))
+    order = {Outcome.ELIGIBLE.value: 0, Outcome.NEEDS_INFORMATION.value: 1}
+    results.sort(key=lambda item: (order.get(item[1], 2), item[0]))
     response = render.render(
         request,
         "applicant/status/case.html",
