@@ -35,6 +35,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
 pathways_app = typer.Typer(help="The pathway catalogue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(pathways_app, name="pathways")
@@ -44,6 +45,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(screening_app, name="screening")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err = Console(stderr=True)
@@ -127,7 +129,13 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     configure_logging(settings.log_level)
     _check_port(host, port)
     web_app = create_app(settings)
-    uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        web_app, host=host, port=port, log_config=None, access_log=False,
+        # X-Forwarded-For is believed only from the configured reverse proxies, so
+        # nobody can dodge the per-address limits by sending the header themselves.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+    )  # fmt: skip
 
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -282,6 +290,10 @@ def users_create(
     office: Annotated[str | None, typer.Option(help="Limit to this office code.")] = None,
     country: Annotated[str | None, typer.Option(help="Limit to this country (alpha-3).")] = None,
     language: Annotated[str, typer.Option(help="Preferred language (ISO 639-1).")] = "es",
+    organisation: Annotated[
+        str | None,
+        typer.Option(help="Partner liaisons: the recipient id of their organisation."),
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
@@ -292,6 +304,11 @@ def users_create(
     settings = load_settings()
     _require_schema(settings)
     configure_cipher(settings.data_key_bytes())
+    if organisation is not None:
+        from movilidad.referrals.recipients import load_recipients
+
+        if load_recipients(settings.notices_dir).get(organisation) is None:
+            raise _fail(f"--organisation: no recipient {organisation!r} in recipients.yaml")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -309,6 +326,7 @@ def users_create(
                 office_code=office,
                 country=country.upper() if country else None,
                 preferred_language=language,
+                organisation=organisation,
             )
             uow.commit()
     except DomainError as exc:
@@ -527,6 +545,61 @@ def audit_verify() -> None:
     if not report.ok:
         raise _fail(f"audit trail broken: {report.reason}", code=1)
     console.print(f"{report.events} audit events: {report.reason}.")
+
+
+@keys_app.command("rotate")
+@friendly_errors
+def keys_rotate(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the new key (mode 0600). Required when the key "
+            "comes from MOVILIDAD_DATA_ENCRYPTION_KEY."
+        ),
+    ] = None,
+) -> None:
+    """Re-encrypt every encrypted field, and recompute every blind index, under a new
+    data-encryption key, in one transaction. Stop the web app and workers first;
+    start them again with the new key."""
+    import os
+
+    from movilidad.config import _DATA_KEY_FILE, _decode_data_key, generate_data_key
+    from movilidad.db.rotation import rotate_data_key
+    from movilidad.kernel.crypto import FieldCipher
+
+    settings = load_settings()
+    _require_schema(settings)
+    key_file = settings.data_dir / _DATA_KEY_FILE
+    from_file = key_file.exists() and os.environ.get("MOVILIDAD_DATA_ENCRYPTION_KEY") is None
+    if output is None and not from_file:
+        raise _fail("--output is required: the key comes from MOVILIDAD_DATA_ENCRYPTION_KEY")
+    target = output or key_file.with_name(key_file.name + ".new")
+    new_key = generate_data_key()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:  # written before the data moves: never lost
+        handle.write(new_key + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with engine.begin() as connection:
+            report = rotate_data_key(
+                connection, FieldCipher(settings.data_key_bytes()),
+                FieldCipher(_decode_data_key(new_key)),
+            )  # fmt: skip
+    except Exception:
+        if output is None:
+            target.unlink(missing_ok=True)
+        raise
+    finally:
+        engine.dispose()
+    if output is None:
+        os.replace(target, key_file)
+    for label, count in sorted({**report.fields, **report.indexes}.items()):
+        console.print(f"  {label}: {count}")
+    where = f"written to {output}" if output else f"now in {key_file}"
+    console.print(f"Every encrypted field now uses the new key ({where}). "
+                  "Restart the web app and workers with it.")  # fmt: skip
 
 
 def main() -> None:

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     screening_date: date | None = None
     locale_dir: Path = PROJECT_ROOT / "locale"
     session_max_age_seconds: Annotated[int, Field(ge=60)] = 30 * 60
+    #: Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses);
+    #: empty: the header is ignored and the connection's address counts.
+    trusted_proxies: str = ""
     log_level: str = "INFO"
 
     @field_validator("data_dir", mode="before")

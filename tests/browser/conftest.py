@@ -10,9 +10,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -124,3 +125,52 @@ def assert_accessible(page: Page, name: str) -> None:
         for v in results.response["violations"]
     ]
     assert not problems, f"{name}: " + "; ".join(problems)
+
+
+@dataclass
+class Authenticator:
+    """The authenticator app of every demo account signed in during the browser tests:
+    the TOTP secret shown at enrolment, and the last time step used (a code is
+    accepted once, within one step either side of now)."""
+
+    secrets: dict[str, str] = field(default_factory=dict)
+    last_step: dict[str, int] = field(default_factory=dict)
+
+    def code(self, username: str) -> str:
+        totp = pyotp.TOTP(self.secrets[username])
+        step = int(time.time()) // totp.interval
+        wanted = max(step, self.last_step.get(username, -1) + 1)
+        if wanted > step + 1:
+            time.sleep((wanted - 1) * totp.interval - time.time() + 0.5)
+            step = int(time.time()) // totp.interval
+        self.last_step[username] = wanted
+        return totp.generate_otp(wanted)
+
+
+@pytest.fixture(scope="session")
+def authenticator() -> Authenticator:
+    return Authenticator()
+
+
+def staff_sign_in(page: Page, demo: Demo, authenticator: Authenticator, username: str,
+                  shot: str | None = None) -> None:  # fmt: skip
+    """Sign in through the forms; enrol the second factor on first use."""
+    page.goto(f"{demo.url}/staff/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", demo.password(username))
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url("**/staff/two-factor**")
+    secret = page.locator("input[name=secret]")
+    if secret.count():
+        authenticator.secrets[username] = secret.get_attribute("value") or ""
+        if shot:
+            screenshot(page, shot)
+    page.fill("#code", authenticator.code(username))
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url(lambda url: "/staff/two-factor" not in url)
+
+
+def screenshot(page: Page, name: str) -> None:
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -155,3 +155,26 @@ def test_jobs_failures_lists_an_empty_table(tmp_path: Path) -> None:
     result = run_cli("jobs", "failures", env=env)
     assert result.returncode == 0
     assert "Failed job attempts (0)" in result.stdout
+
+
+def test_keys_rotate_moves_the_data_to_a_new_key_file(tmp_path: Path) -> None:
+    env = {"MOVILIDAD_DATA_DIR": str(tmp_path)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    created = run_cli(
+        "users", "create", "--username", "ana", "--full-name", "Ana", "--email", "a@t.example",
+        "--role", "administrator", "--password-stdin", env=env,
+        stdin="a long enough passphrase\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    key_file = tmp_path / "data_encryption_key"
+    before = key_file.read_text()
+    rotated = run_cli("keys", "rotate", env=env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert key_file.read_text() != before
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert not (tmp_path / "data_encryption_key.new").exists()
+    assert run_cli("audit", "verify", env=env).returncode == 0
+    from_env = {**env, "MOVILIDAD_DATA_ENCRYPTION_KEY": key_file.read_text().strip()}
+    with_env_key = run_cli("keys", "rotate", env=from_env)
+    assert with_env_key.returncode == 2
+    assert "--output" in with_env_key.stderr

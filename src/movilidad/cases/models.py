@@ -12,12 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import ForeignKey, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from movilidad.cases.errors import ReasonRequired, TransitionNotAllowed
 from movilidad.db.base import Base, str_enum
-from movilidad.db.types import EncryptedText, UTCDateTime
+from movilidad.db.types import EncryptedJSON, EncryptedText, UTCDateTime
 from movilidad.households.models import Household
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import utcnow
@@ -66,6 +66,21 @@ def allowed_next(status: CaseStatus) -> frozenset[CaseStatus]:
     if status in TERMINAL:
         return frozenset()
     return TRANSITIONS[status] | {CaseStatus.CLOSED}
+
+
+class SpecificNeed(StrEnum):
+    """Specific needs that give a case priority. A simplified subset of UNHCR's
+    specific-needs categories (proGres "specific needs codes"): serious medical
+    condition, disability, unaccompanied or separated child, single caregiver, older
+    person at risk, survivor of violence or torture, pregnancy."""
+
+    SERIOUS_MEDICAL_CONDITION = "serious_medical_condition"
+    DISABILITY = "disability"
+    UNACCOMPANIED_OR_SEPARATED_CHILD = "unaccompanied_or_separated_child"
+    SINGLE_CAREGIVER = "single_caregiver"
+    OLDER_PERSON_AT_RISK = "older_person_at_risk"
+    SURVIVOR_OF_VIOLENCE = "survivor_of_violence"
+    PREGNANCY = "pregnancy"
 
 
 class CaseEvent(Base):
@@ -119,6 +134,15 @@ class Case(Base):
     )
     close_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason, "close_reason"))
     referred_pathway_id: Mapped[str | None] = mapped_column(String(64))
+    #: The caseworker who has taken the case (None: in the office's common queue).
+    assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    #: True when a specific need gives the case priority (filterable); which needs, is
+    #: kept encrypted in ``specific_needs``.
+    vulnerable: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false"), index=True
+    )
+    #: :class:`SpecificNeed` codes, encrypted at rest (they are special-category data).
+    specific_needs: Mapped[list[str] | None] = mapped_column(EncryptedJSON)
     #: argon2id hash of the applicant's access code (the code itself is never stored).
     access_code_hash: Mapped[str | None] = mapped_column(String(255))
     #: Optimistic lock: bumped on every change; a change based on an older version fails.

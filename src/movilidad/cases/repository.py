@@ -56,6 +56,11 @@ class CaseFilters:
     #: Free search: a name (accents and a missing second surname do not matter), a
     #: document number or a phone number, of anyone in the household.
     search: str = ""
+    #: "me" (with ``staff_id``), "none" (unassigned) or "" (anyone).
+    assignee: str = ""
+    staff_id: int | None = None
+    #: "vulnerable" (a specific need recorded) or "" (any).
+    flag: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,12 @@ class CaseRepository:
                 query = query.where(false())
         if filters.search.strip():
             query = query.where(Case.household_id.in_(_households_matching(filters.search)))
+        if filters.assignee == "me" and filters.staff_id is not None:
+            query = query.where(Case.assigned_staff_id == filters.staff_id)
+        elif filters.assignee == "none":
+            query = query.where(Case.assigned_staff_id.is_(None))
+        if filters.flag == "vulnerable":
+            query = query.where(Case.vulnerable.is_(True))
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, filters.page), pages)
@@ -175,5 +186,21 @@ def _households_matching(text: str) -> Select[int]:
                     HouseholdMember.applicant_id.in_(applicants)
                 )
             ),
+        )
+    )
+
+
+def open_cases_referred_to(session: Session, scope: ScopeSet, pathway_id: str) -> list[Case]:
+    """Cases within ``scope`` referred to ``pathway_id`` and not yet travelled or closed
+    (statuses ``referred`` and ``decision_received``), oldest first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(
+                in_scope(scope),
+                Case.referred_pathway_id == pathway_id,
+                Case.status.not_in(list(TERMINAL)),
+            )
+            .order_by(Case.created_at, Case.id)
         )
     )

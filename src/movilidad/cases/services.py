@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from movilidad.audit.services import record_event
 from movilidad.cases.errors import CaseChanged, TransitionNotAllowed
-from movilidad.cases.models import Case, CaseStatus, CloseReason
+from movilidad.cases.models import Case, CaseStatus, CloseReason, SpecificNeed
 from movilidad.cases.policies import can_transition
 from movilidad.cases.repository import CaseRepository
 from movilidad.db.uow import UnitOfWork
@@ -113,3 +113,31 @@ def transition_case(
         uow.session.flush()
     except StaleDataError:
         raise CaseChanged("the case was changed by someone else") from None
+
+
+def assign_case(uow: UnitOfWork, case: Case, *, staff_id: int | None, actor_staff_id: int) -> None:
+    """Take the case (``staff_id`` = the actor) or return it to the common queue (None).
+    Recorded in the audit trail."""
+    case.assigned_staff_id = staff_id
+    case.version += 1
+    record_event(
+        uow.session, action="case.assign", object_type="case", object_id=case.id,
+        actor_kind=ActorKind.STAFF, actor_staff_id=actor_staff_id, office_id=case.office_id,
+        detail={"assigned_staff_id": staff_id},
+    )  # fmt: skip
+
+
+def set_specific_needs(
+    uow: UnitOfWork, case: Case, needs: list[SpecificNeed], *, actor_staff_id: int
+) -> None:
+    """Record the household's specific needs (replacing earlier ones); any need marks
+    the case ``vulnerable`` for the queue's priority filter. The audit event holds the
+    count only (the needs themselves are special-category data)."""
+    case.specific_needs = sorted({need.value for need in needs})
+    case.vulnerable = bool(needs)
+    case.version += 1
+    record_event(
+        uow.session, action="case.specific_needs", object_type="case", object_id=case.id,
+        actor_kind=ActorKind.STAFF, actor_staff_id=actor_staff_id, office_id=case.office_id,
+        detail={"count": len(set(needs))},
+    )  # fmt: skip

@@ -15,6 +15,7 @@ from movilidad.notifications.models import Notification, VerificationCode
 from movilidad.offices.models import Office
 from movilidad.pathways.models import PathwayVersionRecord
 from movilidad.precheck.models import PrecheckSession
+from movilidad.referrals.models import Referral, ReferralConsent
 from movilidad.registration.status import StatusSignInFailure
 from movilidad.screening.models import RescreenRun, Screening, ScreeningOutcome
 from movilidad.staff.models import Role, RoleAssignment, StaffSession, StaffUser
@@ -38,6 +39,8 @@ __all__ = [
     "Office",
     "PathwayVersionRecord",
     "PrecheckSession",
+    "Referral",
+    "ReferralConsent",
     "RescreenRun",
     "Role",
     "RoleAssignment",

@@ -175,13 +175,21 @@ def _demo_accounts() -> list[tuple[str, str, RoleName, str | None, str | None]]:
     accounts += [
         ("supervisor.col", "Supervisor Colombia", RoleName.SUPERVISOR, None, "COL"),
         ("manager.bog", "Office manager Bogotá", RoleName.OFFICE_MANAGER, "col-bog", None),
-        ("liaison.partner", "Partner liaison", RoleName.PARTNER_LIAISON, None, None),
+        (
+            "liaison.rsc",
+            "Liaison, Resettlement Support Center",
+            RoleName.PARTNER_LIAISON,
+            None,
+            None,
+        ),
         ("analyst", "Data analyst", RoleName.DATA_ANALYST, None, None),
         ("admin", "Administrator", RoleName.ADMINISTRATOR, None, None),
     ]
     return accounts
 
 
+#: Partner liaisons' organisations (recipient ids of ``notices/recipients.yaml``).
+DEMO_ORGANISATIONS: Final = {"liaison.rsc": "rsc-latam"}
 FIRST_REGISTRATION: Final = date(2023, 10, 18)  # every office open from this day
 
 
@@ -503,6 +511,7 @@ def seed_demo(
                 role=role,
                 office_code=office_code,
                 country=country,
+                organisation=DEMO_ORGANISATIONS.get(username),
             )
         else:
             reset_password(uow, username=username, password=password)

@@ -29,6 +29,8 @@ class Actor:
     full_name: str
     permissions: frozenset[Permission]
     scopes: dict[Permission, ScopeSet] = field(default_factory=dict)
+    #: The recipient organisation a partner liaison works for (None for office staff).
+    organisation: str | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -63,4 +65,6 @@ class Actor:
             )
             for permission in granted
         }
-        return cls(user.id, user.username, user.full_name, frozenset(scopes), scopes)
+        return cls(
+            user.id, user.username, user.full_name, frozenset(scopes), scopes, user.organisation
+        )

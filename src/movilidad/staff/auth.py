@@ -128,8 +128,9 @@ def start_session(uow: UnitOfWork, user: StaffUser, now: datetime | None = None)
 def active_session(
     uow: UnitOfWork, token: str, max_idle_seconds: int, now: datetime | None = None
 ) -> StaffSession | None:
-    """The session for ``token`` if it is not revoked, its user is active and it was
-    used within ``max_idle_seconds``; marks it as used now. None otherwise."""
+    """The session for ``token`` if it is not revoked, its user is active and not
+    locked out, and it was used within ``max_idle_seconds``; marks it as used now.
+    None otherwise (a lockout also ends the sessions already open)."""
     if not token:
         return None
     at = now or utcnow()
@@ -139,7 +140,11 @@ def active_session(
     if found is None or found.revoked_at is not None or not found.user.is_active:
         return None
     too_old = found.created_at + MAX_SESSION_AGE < at
-    if too_old or found.last_seen_at + timedelta(seconds=max_idle_seconds) < at:
+    if (
+        too_old
+        or is_locked(found.user, at)
+        or found.last_seen_at + timedelta(seconds=max_idle_seconds) < at
+    ):
         found.revoked_at = at
         return None
     found.last_seen_at = at
@@ -264,3 +269,41 @@ def skip_second_factor(uow: UnitOfWork, session: StaffSession, now: datetime | N
     if session.user.needs_second_factor:
         raise PermissionError("this account needs a second factor")
     _second_factor_done(uow, session, now or utcnow(), enrolled=False)
+
+
+#: Sensitive actions (exports, bulk changes) need a password (and second factor)
+#: given within this many seconds.
+REAUTH_SECONDS = 5 * 60
+
+
+def recently_confirmed(session: StaffSession, now: datetime | None = None) -> bool:
+    """True when the password was given (at sign-in or on the confirmation page) within
+    :data:`REAUTH_SECONDS`."""
+    return session.password_at >= (now or utcnow()) - timedelta(seconds=REAUTH_SECONDS)
+
+
+def confirm_identity(
+    uow: UnitOfWork, session: StaffSession, password: str, code: str, now: datetime | None = None
+) -> bool:
+    """Check the password again (and a new TOTP code when the user has a second factor)
+    before a sensitive action. Failures count towards the sign-in lockout; success
+    restarts the :data:`REAUTH_SECONDS` window. Recorded in the audit trail."""
+    at = now or utcnow()
+    user = session.user
+    ok = not is_locked(user, at) and verify_password(user.password_hash, password)
+    if ok and user.totp_secret is not None:
+        step = _accept_code(user.totp_secret, code, user.totp_last_step, at)
+        ok = step is not None
+        if step is not None:
+            user.totp_last_step = step
+    if not ok:
+        _count_failure(user, at)
+    else:
+        session.password_at = at
+        user.failed_sign_ins = 0
+    record_event(
+        uow.session, action="staff.reauthenticate" if ok else "staff.reauthenticate_failed",
+        object_type="staff_user", object_id=user.id, actor_kind=ActorKind.STAFF,
+        actor_staff_id=user.id,
+    )  # fmt: skip
+    return ok

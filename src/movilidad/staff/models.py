@@ -66,6 +66,9 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     preferred_language: Mapped[str] = mapped_column(String(8), default="es")
+    #: A partner liaison's organisation: the id of a referral recipient
+    #: (``notices/recipients.yaml``); None for staff of the offices.
+    organisation: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

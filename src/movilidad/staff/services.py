@@ -54,11 +54,13 @@ def create_staff_user(
     country: str | None = None,
     preferred_language: str = "es",
     actor_staff_id: int | None = None,
+    organisation: str | None = None,
 ) -> StaffUser:
     """Create an active staff user with one role assignment.
 
     Scope: ``office_code`` → that office; else ``country`` (alpha-3) → that country;
-    else all offices. Raises :class:`UsernameTaken`, :class:`InvalidAssignment`
+    else all offices. ``organisation``: a partner liaison's recipient id (they see only
+    the referral packages sent to it). Raises :class:`UsernameTaken`, :class:`InvalidAssignment`
     (malformed username, unknown office, language) or
     :class:`~movilidad.staff.errors.WeakPassword`. Recorded in the audit trail.
     """
@@ -91,6 +93,7 @@ def create_staff_user(
         preferred_language=preferred_language,
         is_active=True,
         failed_sign_ins=0,
+        organisation=organisation,
     )
     user.assignments.append(assignment)
     uow.session.add(user)

@@ -29,14 +29,18 @@ from movilidad.kernel.errors import ConfigError
 from movilidad.kernel.languages import SUPPORTED_LANGUAGES
 from movilidad.logs import configure_logging
 from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catalogue
+from movilidad.referrals.recipients import load_recipients
 from movilidad.web.applicant import registration as registration_routes
 from movilidad.web.applicant import routes as applicant_routes
 from movilidad.web.applicant import status as status_routes
 from movilidad.web.applicant import verify as verify_routes
 from movilidad.web.public import routes as public_routes
 from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
+from movilidad.web.staff import audit as audit_routes
+from movilidad.web.staff import bulk as bulk_routes
+from movilidad.web.staff import referrals as referral_routes
 from movilidad.web.staff import routes as staff_routes
-from movilidad.web.staff.deps import SignInRequired
+from movilidad.web.staff.deps import ConfirmationRequired, SignInRequired
 from movilidad.web.templating import TEMPLATE_DIR, Renderer
 
 log = structlog.get_logger("movilidad.web")
@@ -120,6 +124,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = JobQueue(settings, app.state.session_factory)
     app.state.catalogue = _load_catalogue_if_present(settings)
     app.state.notices = load_notices(settings.notices_dir)
+    app.state.recipients = load_recipients(
+        settings.notices_dir,
+        set(app.state.catalogue.pathways) if app.state.catalogue is not None else None,
+    )
 
     renderer: Renderer = app.state.renderer
     secure_cookies = settings.base_url.startswith("https://")
@@ -183,6 +191,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
         return RedirectResponse(f"/staff/sign-in?next={exc.next_path}", status_code=303)
 
+    @app.exception_handler(ConfirmationRequired)
+    async def confirmation_required(request: Request, exc: ConfirmationRequired) -> Response:
+        return RedirectResponse(f"/staff/confirm?next={exc.next_path}", status_code=303)
+
     @app.exception_handler(DataError)
     async def unstorable_input(request: Request, exc: DataError) -> Response:
         # Input the database cannot hold (a NUL character in text on PostgreSQL, a
@@ -207,6 +219,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static")
     app.include_router(public_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(referral_routes.router)
+    app.include_router(bulk_routes.router)
+    app.include_router(audit_routes.router)
     app.include_router(status_routes.router)
     app.include_router(verify_routes.router)
     app.include_router(registration_routes.router)

@@ -68,3 +68,13 @@ DOCUMENT_TYPE_LABELS: Final = {
     "travel_document": _("Travel document"),
     "other": _("Other document"),
 }
+
+NEED_LABELS: Final = {
+    "serious_medical_condition": _("Serious medical condition"),
+    "disability": _("Disability"),
+    "unaccompanied_or_separated_child": _("Unaccompanied or separated child"),
+    "single_caregiver": _("Single caregiver"),
+    "older_person_at_risk": _("Older person at risk"),
+    "survivor_of_violence": _("Survivor of violence or torture"),
+    "pregnancy": _("Pregnancy"),
+}

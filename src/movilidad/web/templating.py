@@ -21,6 +21,7 @@ from movilidad.kernel.languages import LANGUAGE_NATIVE_NAMES, SUPPORTED_LANGUAGE
 from movilidad.web.labels import (
     CLOSE_REASON_LABELS,
     DOCUMENT_TYPE_LABELS,
+    NEED_LABELS,
     OUTCOME_LABELS,
     RELATIONSHIP_LABELS,
     STATUS_LABELS,
@@ -106,6 +107,7 @@ class Renderer:
             "relationship_label": lambda value: gettext(
                 RELATIONSHIP_LABELS.get(str(value), str(value))
             ),
+            "need_label": lambda value: gettext(NEED_LABELS.get(str(value), str(value))),
             "document_type_label": lambda value: gettext(
                 DOCUMENT_TYPE_LABELS.get(str(value), str(value))
             ),

@@ -8,6 +8,7 @@ from datetime import date
 
 import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.applicants.models import DocumentType, IdentityDocument
@@ -18,6 +19,8 @@ from movilidad.documents.models import DocumentFile
 from movilidad.households.models import Household
 from movilidad.kernel.permissions import RoleName
 from movilidad.offices.models import Office
+from movilidad.referrals.models import Referral, ReferralConsent
+from movilidad.staff.models import StaffUser
 from movilidad.staff.services import create_staff_user
 from tests.factories import make_applicant, make_office
 
@@ -43,6 +46,10 @@ class World:
     case_lima: Case
     #: Case id → the id of a scan of its principal applicant's passport.
     scans: dict[int, int]
+    #: Case id → the id of a referral package (Bogotá's to rsc-latam, Lima's to ircc).
+    referrals: dict[int, int]
+    #: Case id → the id of the household's consent behind that referral.
+    consents: dict[int, int]
 
 
 def build_world(factory: sessionmaker[Session]) -> World:
@@ -84,9 +91,33 @@ def build_world(factory: sessionmaker[Session]) -> World:
             create_staff_user(
                 uow, username=username, full_name=username.title(), email=f"{username}@t.example",
                 password=PASSWORD, role=role, office_code=office_code, country=country,
+                organisation="rsc-latam" if role is RoleName.PARTNER_LIAISON else None,
             )  # fmt: skip
+        uow.session.flush()
+        author = uow.session.scalars(select(StaffUser.id)).first()
+        referrals: dict[int, int] = {}
+        consents: dict[int, int] = {}
+        for case, recipient in ((cases[0], "rsc-latam"), (cases[1], "ircc")):
+            consent = ReferralConsent(
+                case_id=case.id, recipient_id=recipient, notice_version="2026-11",
+                recorded_by_staff_id=author,
+            )  # fmt: skip
+            uow.session.add(consent)
+            uow.session.flush()
+            package = {"case_reference": case.display_reference, "people": [],
+                       "pathway": {"id": "us-usrap", "version": "2023-06", "name": "USRAP"},
+                       "office": {"city": case.office.city, "country": case.office.country},
+                       "shares": ["identity"], "prepared_on": "2024-06-01"}  # fmt: skip
+            referral = Referral(case_id=case.id, recipient_id=recipient, pathway_id="us-usrap",
+                                pathway_version="2023-06", consent_id=consent.id,
+                                package=package, package_sha256="0" * 64,
+                                created_by_staff_id=author)  # fmt: skip
+            uow.session.add(referral)
+            uow.session.flush()
+            referrals[case.id] = referral.id
+            consents[case.id] = consent.id
         uow.commit()
-        return World(bogota, lima, cases[0], cases[1], scans)
+        return World(bogota, lima, cases[0], cases[1], scans, referrals, consents)
 
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str | None:

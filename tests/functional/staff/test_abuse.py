@@ -176,3 +176,31 @@ def test_nul_characters_anywhere_are_refused_never_a_server_error(
     assert message.status_code in (200, 303, 400)
     assert client.get(f"/staff/cases/{reference}%00").status_code == 404
     assert client.get("/verify?reference=%00&code=%00").status_code == 200
+
+
+def test_unicode_digits_in_ids_are_a_404(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    world = build_world(session_factory)
+    reference = world.case_bogota.display_reference
+    sign_in(client, "cw.bog")
+    assert client.get(f"/staff/cases/{reference}/documents/%C2%B2").status_code == 404
+    csrf = hidden_fields(client.get(f"/staff/cases/{reference}").text)["csrf_token"]
+    withdrawn = client.post(f"/staff/cases/{reference}/consents/%C2%B2/withdraw",
+                            data={"csrf_token": csrf})  # fmt: skip
+    assert withdrawn.status_code == 404
+    assert client.get("/staff/audit?case=x&before=%C2%B2").status_code == 404  # cw: no audit
+
+
+def test_a_lockout_ends_the_sessions_already_open(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    build_world(session_factory)
+    sign_in(client, "cw.bog")
+    page = client.get("/staff/confirm")
+    fields = hidden_fields(page.text)
+    for _ in range(6):
+        client.post("/staff/confirm", data={**fields, "password": "wrong", "code": "000000"})
+    locked = client.get("/staff/cases", follow_redirects=False)
+    assert locked.status_code == 303
+    assert locked.headers["location"].startswith("/staff/sign-in")

@@ -205,3 +205,42 @@ def test_a_caseworker_cannot_close_as_duplicate(
         data={**form, "to_status": "closed", "close_reason": "duplicate"},
     )
     assert response.status_code == 400
+
+
+def test_a_caseworker_takes_a_case_records_needs_and_filters_the_queue(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import text
+
+    from tests.functional.staff.helpers import hidden_fields
+
+    world = build_world(session_factory)
+    reference = world.case_bogota.display_reference
+    sign_in(client, "cw.bog")
+    fields = hidden_fields(client.get(f"/staff/cases/{reference}").text)
+    csrf = {"csrf_token": fields["csrf_token"]}
+    taken = client.post(f"/staff/cases/{reference}/assign", data={**csrf, "action": "take"},
+                        follow_redirects=False)  # fmt: skip
+    assert taken.status_code == 303
+    mine = client.get("/staff/cases", params={"assignee": "me"}).text
+    assert reference in mine
+    assert reference not in client.get("/staff/cases", params={"assignee": "none"}).text
+    assert reference not in client.get("/staff/cases", params={"flag": "vulnerable"}).text
+    needs = client.post(
+        f"/staff/cases/{reference}/needs",
+        data={**csrf, "need": ["serious_medical_condition", "single_caregiver"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert needs.status_code == 303
+    assert reference in client.get("/staff/cases", params={"flag": "vulnerable"}).text
+    bad = client.post(f"/staff/cases/{reference}/needs", data={**csrf, "need": ["astrology"]})
+    assert bad.status_code == 400
+    with session_factory() as session:
+        raw = session.execute(
+            text("SELECT specific_needs FROM cases WHERE id = :id"), {"id": world.case_bogota.id}
+        ).scalar_one()
+        assert "medical" not in str(raw)  # special-category data stays encrypted
+    released = client.post(f"/staff/cases/{reference}/assign",
+                           data={**csrf, "action": "release"}, follow_redirects=False)  # fmt: skip
+    assert released.status_code == 303
+    assert reference in client.get("/staff/cases", params={"assignee": "none"}).text

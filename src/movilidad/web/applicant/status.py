@@ -12,6 +12,7 @@ from movilidad.cases.repository import CaseRepository
 from movilidad.kernel.dates import is_iso_date, parse_iso_date
 from movilidad.notifications.services import messages_of_case
 from movilidad.precheck.services import office_pathways
+from movilidad.referrals.services import consents_of_case
 from movilidad.registration import status
 from movilidad.screening.engine import Outcome
 from movilidad.screening.repository import ScreeningRepository
@@ -106,7 +107,16 @@ def status_case(request: Request, uow: UoW, render: Render) -> Response:
     response = render.render(
         request,
         "applicant/status/case.html",
-        {"case": case, "results": results, "messages": messages_of_case(uow, case.id)},
+        {
+            "case": case,
+            "results": results,
+            "messages": messages_of_case(uow, case.id),
+            "consents": [
+                (recipient.name(language) if recipient else c.recipient_id, c)
+                for c in consents_of_case(uow, case.id)
+                for recipient in [request.app.state.recipients.get(c.recipient_id)]
+            ],
+        },
     )
     response.headers["Cache-Control"] = "no-store"
     return response

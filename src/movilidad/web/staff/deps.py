@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 
 from movilidad.kernel.permissions import Permission
 from movilidad.staff.actor import Actor
-from movilidad.staff.auth import active_session
+from movilidad.staff.auth import active_session, recently_confirmed
 from movilidad.staff.models import StaffSession
 from movilidad.web.deps import UoW
 from movilidad.web.security import STAFF_SIGNED_IN, declared_requirement
@@ -55,3 +55,27 @@ def current_actor(request: Request, uow: UoW) -> Actor:
 
 
 StaffActor = Annotated[Actor, Depends(current_actor)]
+
+
+class ConfirmationRequired(Exception):
+    """A sensitive action and no recent password: the handler redirects to the
+    confirmation page, which comes back to ``next_path``."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def require_recent_confirmation(request: Request, uow: UoW, back: str | None = None) -> None:
+    """Call in a sensitive handler, after the actor's permission was checked (so a
+    stranger still gets a 404): without a password given in the last
+    :data:`~movilidad.staff.auth.REAUTH_SECONDS`, raise :class:`ConfirmationRequired`.
+    After a POST the person comes back to ``back`` (the page with the form), else to
+    the workspace's home."""
+    session = staff_session(request, uow)
+    if session is not None and recently_confirmed(session):
+        return
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        target = back or "/staff"
+    raise ConfirmationRequired(quote(target, safe="/"))

@@ -16,10 +16,15 @@ from starlette.exceptions import HTTPException
 
 from movilidad.audit.services import record_event
 from movilidad.cases.errors import CaseChanged, ReasonRequired, TransitionNotAllowed
-from movilidad.cases.models import Case, CaseStatus, CloseReason, allowed_next
+from movilidad.cases.models import Case, CaseStatus, CloseReason, SpecificNeed, allowed_next
 from movilidad.cases.policies import allowed_close_reasons, allowed_statuses
 from movilidad.cases.repository import CaseFilters, CaseRepository
-from movilidad.cases.services import MAX_NOTE_CHARS, transition_case
+from movilidad.cases.services import (
+    MAX_NOTE_CHARS,
+    assign_case,
+    set_specific_needs,
+    transition_case,
+)
 from movilidad.documents.services import file_of_applicants, files_by_document
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import utcnow
@@ -91,6 +96,9 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
 @router.get("", name="staff.home")
 @requires(STAFF_SIGNED_IN)
 def home(actor: StaffActor) -> RedirectResponse:
+    """Office staff start at the case queue; a partner liaison at their referrals."""
+    if not actor.can(Permission.CASE_READ) and actor.can(Permission.REFERRAL_READ):
+        return _see_other("/staff/referrals")
     return _see_other("/staff/cases")
 
 
@@ -218,6 +226,75 @@ def sign_out(request: Request, uow: UoW) -> RedirectResponse:
     return response
 
 
+@router.post("/cases/{reference}/assign", name="staff.case.assign", dependencies=[CsrfChecked])
+@requires(Permission.CASE_UPDATE)
+def case_assign(
+    request: Request,
+    reference: str,
+    uow: UoW,
+    actor: StaffActor,
+    action: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Take the case, or return it to the office's common queue."""
+    case = CaseRepository(uow.session).get_case_in_scope(
+        actor.scope(Permission.CASE_UPDATE), reference[:40]
+    )
+    if case is None:
+        raise HTTPException(status_code=404)
+    if action not in ("take", "release"):
+        raise HTTPException(status_code=400)
+    assign_case(uow, case, staff_id=actor.staff_user_id if action == "take" else None,
+                actor_staff_id=actor.staff_user_id)  # fmt: skip
+    return _see_other(f"/staff/cases/{case.display_reference}")
+
+
+@router.post("/cases/{reference}/needs", name="staff.case.needs", dependencies=[CsrfChecked])
+@requires(Permission.CASE_UPDATE)
+async def case_needs(request: Request, reference: str, uow: UoW, actor: StaffActor) -> Response:
+    """Record the household's specific needs (ticked boxes; none ticked clears them)."""
+    case = CaseRepository(uow.session).get_case_in_scope(
+        actor.scope(Permission.CASE_UPDATE), reference[:40]
+    )
+    if case is None:
+        raise HTTPException(status_code=404)
+    form = await request.form()
+    chosen = [str(v) for v in form.getlist("need")]
+    if any(value not in {n.value for n in SpecificNeed} for value in chosen):
+        raise HTTPException(status_code=400)
+    set_specific_needs(uow, case, [SpecificNeed(v) for v in chosen],
+                       actor_staff_id=actor.staff_user_id)  # fmt: skip
+    return _see_other(f"/staff/cases/{case.display_reference}#needs")
+
+
+@router.get("/confirm", name="staff.confirm", response_class=HTMLResponse)
+@requires(STAFF_SIGNED_IN)
+def confirm_form(
+    request: Request, render: Render, actor: StaffActor, next: str = ""
+) -> HTMLResponse:
+    """Before a sensitive action: the password again (and a new authenticator code)."""
+    return render.render(request, "staff/confirm.html", {"next": next[:2000], "error": False})
+
+
+@router.post("/confirm", name="staff.confirm.submit", dependencies=[CsrfChecked])
+@requires(STAFF_SIGNED_IN)
+def confirm(
+    request: Request,
+    uow: UoW,
+    render: Render,
+    actor: StaffActor,
+    password: Annotated[str, Form(max_length=1000)] = "",
+    code: Annotated[str, Form(max_length=20)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    session = staff_session(request, uow)
+    if session is None or not auth.confirm_identity(uow, session, password, code):
+        uow.commit()  # keep the failure count and the audit event
+        return render.render(
+            request, "staff/confirm.html", {"next": next, "error": True}, status_code=400
+        )
+    return _see_other(_safe_next(next))
+
+
 @router.get("/cases", name="staff.case.list", response_class=HTMLResponse)
 @requires(Permission.CASE_READ)
 def case_list(
@@ -231,9 +308,15 @@ def case_list(
     reference: Annotated[str, Query(max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     search: Annotated[str, Query(max_length=200)] = "",
+    assignee: Annotated[str, Query(max_length=8)] = "",
+    flag: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
     scope = actor.scope(Permission.CASE_READ)
-    filters = CaseFilters(status, office, nationality.upper(), reference, page, search)
+    filters = CaseFilters(
+        status, office, nationality.upper(), reference, page, search,
+        assignee=assignee if assignee in ("me", "none") else "",
+        staff_id=actor.staff_user_id, flag=flag if flag == "vulnerable" else "",
+    )  # fmt: skip
     result = CaseRepository(uow.session).list_cases_in_scope(scope, filters)
     offices = [o for o in OfficeRepository(uow.session).list_offices() if _office_in(scope, o)]
     record_event(
@@ -292,6 +375,7 @@ def _detail_page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
     message_error: bool = False,
+    referral_error: str | None = None,
 ) -> HTMLResponse:
     screenings = ScreeningRepository(uow.session).list_screenings_of_case(case.id)
     view = CaseView(request.app.state.catalogue, request.state.language, render.gettext(request))
@@ -312,12 +396,25 @@ def _detail_page(
             "relationship_label": view.relationship_label,
             "reason_label": view.reason_label,
             "can_transition": actor.can(Permission.CASE_TRANSITION),
+            "specific_needs": [n.value for n in SpecificNeed],
+            "assignee_name": (
+                uow.session.get(StaffUser, case.assigned_staff_id).full_name  # type: ignore[union-attr]
+                if case.assigned_staff_id and uow.session.get(StaffUser, case.assigned_staff_id)
+                else ""
+            ),
             "document_files": (
                 files_by_document(uow, _household_applicant_ids(case))
                 if actor.can(Permission.DOCUMENT_VIEW)
                 else {}
             ),
-            "next_statuses": allowed_statuses(actor.permissions, allowed_next(case.status)),
+            "next_statuses": [
+                s
+                for s in allowed_statuses(actor.permissions, allowed_next(case.status))
+                if s is not CaseStatus.REFERRED  # through the referral form, with a package
+            ],
+            "can_refer": actor.can(Permission.CASE_TRANSITION)
+            and CaseStatus.REFERRED in allowed_next(case.status),
+            **_referral_context(request, uow, case, referral_error),
             "close_reasons": allowed_close_reasons(actor.permissions),
             "pathways": sorted(
                 (p.id, p.names.get(request.state.language, p.id))
@@ -345,7 +442,7 @@ def case_document(
     )
     stored = (
         file_of_applicants(uow, int(file_id), _household_applicant_ids(case))
-        if case is not None and file_id.isdigit() and len(file_id) < 12
+        if case is not None and file_id.isascii() and file_id.isdigit() and len(file_id) < 12
         else None
     )
     if case is None or stored is None:
@@ -372,6 +469,45 @@ def _household_applicant_ids(case: Case | None) -> list[int]:
     if case is None:
         return []
     return [case.household.principal.id, *(m.applicant.id for m in case.household.members)]
+
+
+def _referral_context(request: Request, uow: UoW, case: Case, error: str | None) -> dict[str, Any]:
+    """Recipients this office may refer to, the household's consents and referrals."""
+    from movilidad.referrals.services import (
+        consents_of_case,
+        household_nationalities,
+        referrals_of_case,
+    )
+
+    recipients = request.app.state.recipients
+    catalogue: Catalogue | None = request.app.state.catalogue
+    language = request.state.language
+    available = recipients.for_office(case.office.country)
+    nationalities = household_nationalities(case)
+
+    def pathway_name(pathway_id: str) -> str:
+        pathway = catalogue.pathways.get(pathway_id) if catalogue else None
+        return pathway.names.get(language, pathway_id) if pathway else pathway_id
+
+    def recipient_name(recipient_id: str) -> str:
+        recipient = recipients.get(recipient_id)
+        return str(recipient.name(language)) if recipient else recipient_id
+
+    return {
+        "recipients": [
+            (r.id, r.name(language), r.needs_specific_consent(nationalities)) for r in available
+        ],
+        "referral_targets": [
+            (f"{r.id}|{p}", f"{r.name(language)} — {pathway_name(p)}")
+            for r in available
+            for p in r.pathways
+        ],
+        "recipient_name": recipient_name,
+        "pathway_name_of": pathway_name,
+        "consents": consents_of_case(uow, case.id),
+        "referrals": referrals_of_case(uow, case.id),
+        "referral_error": error,
+    }
 
 
 TRANSITION_ERRORS = {
@@ -415,6 +551,8 @@ def case_transition(
     error: str | None = None
     try:
         status = CaseStatus(to_status)
+        if status is CaseStatus.REFERRED:
+            raise ValueError("a referral goes through the referral form, with its package")
         reason = CloseReason(close_reason) if close_reason else None
         if pathway_id and (catalogue is None or pathway_id not in catalogue.pathways):
             raise ValueError(pathway_id)
