@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from movilidad.applicants.models import Applicant, ApplicantNationality, IdentityDocument
+from movilidad.appointments.models import ClosedDay, OpeningHours, Slot
 from movilidad.audit.chain import AuditChainHead
 from movilidad.audit.models import AuditEvent
 from movilidad.cases.models import Case, CaseEvent, CaseMessage
@@ -29,6 +30,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseMessage",
+    "ClosedDay",
     "ConsentRecord",
     "DocumentFile",
     "Household",
@@ -37,6 +39,7 @@ __all__ = [
     "JobFailure",
     "Notification",
     "Office",
+    "OpeningHours",
     "PathwayVersionRecord",
     "PrecheckSession",
     "Referral",
@@ -46,6 +49,7 @@ __all__ = [
     "RoleAssignment",
     "Screening",
     "ScreeningOutcome",
+    "Slot",
     "StaffSession",
     "StaffUser",
     "StatusSignInFailure",

@@ -1,0 +1,1 @@
+"""Interview appointments: office calendars, slots, and (later) allocation and booking."""
