@@ -36,6 +36,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
+appointments_app = typer.Typer(help="Office calendars and interview slots.", no_args_is_help=True)
 pathways_app = typer.Typer(help="The pathway catalogue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(pathways_app, name="pathways")
@@ -46,6 +47,7 @@ app.add_typer(screening_app, name="screening")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(keys_app, name="keys")
+app.add_typer(appointments_app, name="appointments")
 
 console = Console()
 err = Console(stderr=True)
@@ -247,6 +249,7 @@ def demo(
             f"{settings.screening_day().isoformat()}, "
             f"{report.outcomes_changed} outcomes changed since registration."
         )
+    console.print(f"Interview slots: {report.slots_published} published for the next four weeks.")
     table = Table(title="Demo logins (new passwords each start)")
     for column in ("username", "password", "role", "scope"):
         table.add_column(column)
@@ -545,6 +548,44 @@ def audit_verify() -> None:
     if not report.ok:
         raise _fail(f"audit trail broken: {report.reason}", code=1)
     console.print(f"{report.events} audit events: {report.reason}.")
+
+
+@appointments_app.command("publish")
+@friendly_errors
+def appointments_publish(
+    office: Annotated[str, typer.Option(help="Office code, e.g. col-bog.")],
+    days: Annotated[int, typer.Option(min=1, max=366, help="How many days ahead.")] = 28,
+    start: Annotated[
+        str | None, typer.Option(help="First local date (YYYY-MM-DD); default today.")
+    ] = None,
+) -> None:
+    """Publish the office's interview slots from its opening hours (idempotent)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from movilidad.appointments.services import publish_slots
+    from movilidad.kernel.dates import is_iso_date, parse_iso_date
+    from movilidad.offices.repository import OfficeRepository
+
+    settings = load_settings()
+    _require_schema(settings)
+    if start is not None and not is_iso_date(start):
+        raise _fail("--start: use a date like 2026-12-01")
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            found = OfficeRepository(uow.session).get_office_by_code(office)
+            if found is None:
+                raise _fail(f"--office: no office {office!r}")
+            first = (
+                parse_iso_date(start) if start
+                else datetime.now(ZoneInfo(found.time_zone)).date()
+            )  # fmt: skip
+            made = publish_slots(uow, found, first, first + timedelta(days=days - 1))
+            uow.commit()
+    finally:
+        engine.dispose()
+    console.print(f"{made} new slots at {office} from {first.isoformat()} ({days} days).")
 
 
 @keys_app.command("rotate")

@@ -178,3 +178,15 @@ def test_keys_rotate_moves_the_data_to_a_new_key_file(tmp_path: Path) -> None:
     with_env_key = run_cli("keys", "rotate", env=from_env)
     assert with_env_key.returncode == 2
     assert "--output" in with_env_key.stderr
+
+
+def test_appointments_publish_needs_a_known_office_and_a_real_date(tmp_path: Path) -> None:
+    env = {"MOVILIDAD_DATA_DIR": str(tmp_path)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    unknown = run_cli("appointments", "publish", "--office", "nowhere", env=env)
+    assert unknown.returncode == 2
+    assert "no office 'nowhere'" in unknown.stderr
+    bad_date = run_cli("appointments", "publish", "--office", "x", "--start", "2026-02-30",
+                       env=env)  # fmt: skip
+    assert bad_date.returncode == 2
+    assert "--start" in bad_date.stderr

@@ -19,6 +19,9 @@ from typing import Final
 from sqlalchemy import select
 
 from movilidad.applicants.models import Applicant, DocumentType, IdentityDocument, Sex
+from movilidad.appointments.calendar import Period
+from movilidad.appointments.models import InterviewMode
+from movilidad.appointments.services import publish_slots, set_opening_hours
 from movilidad.cases.models import Case, CaseStatus, CloseReason
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
@@ -156,6 +159,31 @@ class SeedReport:
     pathway_versions_added: int = 0
     cases_rescreened: int = 0
     outcomes_changed: int = 0
+    slots_published: int = 0
+
+
+#: Demo opening hours: weekday mornings and early afternoons, 30-minute interviews.
+DEMO_PERIODS: Final = ((time(8, 0), time(12, 0)), (time(13, 0), time(16, 0)))
+DEMO_SLOT_DAYS: Final = 28
+
+
+def _publish_demo_calendar(uow: UnitOfWork, today: date) -> int:
+    """Give every demo office weekday opening hours (in person, 3 interviewers, in its
+    languages; video on Friday afternoons) and publish its slots for four weeks from
+    ``today`` (the real date: appointments are in the future even on a training
+    site). Returns how many slots were made (none when they already exist)."""
+    made = 0
+    for office in OfficeRepository(uow.session).list_offices():
+        languages = tuple(office.languages)
+        periods = [
+            Period(day, opens, closes, 30, 3, InterviewMode.IN_PERSON, languages)
+            for day in range(5)
+            for opens, closes in DEMO_PERIODS
+        ]
+        periods.append(Period(4, time(16, 0), time(18, 0), 30, 2, InterviewMode.VIDEO, languages))
+        set_opening_hours(uow, office, periods)
+        made += publish_slots(uow, office, today, today + timedelta(days=DEMO_SLOT_DAYS - 1))
+    return made
 
 
 def _demo_accounts() -> list[tuple[str, str, RoleName, str | None, str | None]]:
@@ -518,6 +546,8 @@ def seed_demo(
         scope = office_code or country or "all"
         logins.append(DemoLogin(username, password, role, scope))
     uow.commit()
+    slots = _publish_demo_calendar(uow, utcnow().date())
+    uow.commit()
     versions_added = rescreened = changed = 0
     if catalogue is not None:
         versions_added, rescreened, changed = _screen_demo_cases(
@@ -527,6 +557,7 @@ def seed_demo(
         offices=len(offices_repo.list_offices()),
         households=households if created else 0,
         applicants=applicants,
+        slots_published=slots,
         logins=logins,
         created=created,
         pathway_versions_added=versions_added,

@@ -29,6 +29,10 @@ def test_demo_seed_creates_offices_households_cases_and_logins(uow: UnitOfWork) 
         user = StaffRepository(session).get_staff_user_by_username(login.username)
         assert user is not None
         assert verify_password(user.password_hash, login.password)
+    from movilidad.appointments.models import Slot
+
+    assert report.slots_published == session.scalar(select(func.count()).select_from(Slot)) > 0
+    assert seed_demo(uow, households=0).slots_published == 0  # published once
 
 
 def test_names_look_like_the_region(uow: UnitOfWork) -> None:
