@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from movilidad.applicants.models import Applicant, ApplicantNationality, IdentityDocument
-from movilidad.appointments.models import ClosedDay, OpeningHours, Slot
+from movilidad.appointments.models import Appointment, ClosedDay, OpeningHours, Slot
 from movilidad.audit.chain import AuditChainHead
 from movilidad.audit.models import AuditEvent
 from movilidad.cases.models import Case, CaseEvent, CaseMessage
@@ -24,6 +24,7 @@ from movilidad.staff.models import Role, RoleAssignment, StaffSession, StaffUser
 __all__ = [
     "Applicant",
     "ApplicantNationality",
+    "Appointment",
     "AuditChainHead",
     "AuditEvent",
     "Base",
