@@ -32,6 +32,7 @@ JOB_MODULES: tuple[str, ...] = (
     "movilidad.screening.tasks",
     "movilidad.precheck.tasks",
     "movilidad.notifications.tasks",
+    "movilidad.appointments.tasks",
 )
 
 

@@ -114,3 +114,22 @@ def test_many_requests_at_once_never_double_book(empty_database_url: str) -> Non
         assert set(outcomes) <= {"held", "slot_full"}
     finally:
         engine.dispose()
+
+
+def test_the_periodic_job_releases_expired_offers(
+    settings: object, session_factory: sessionmaker[Session]
+) -> None:
+    from movilidad.jobs.queue import JobQueue
+
+    with UnitOfWork(session_factory) as uow:
+        slot, cases = _world(uow, 1, capacity=1)
+        offer = hold_seat(uow, slot, cases[0], key="old", now=NOW - timedelta(days=3))
+        uow.commit()
+        offer_id = offer.id
+    queue = JobQueue(settings, session_factory)  # type: ignore[arg-type]
+    assert "appointments.release_expired" in queue.job_names
+    queue.send("appointments.release_expired")
+    with session_factory() as session:
+        released = session.get(Appointment, offer_id)
+        assert released is not None
+        assert released.status is AppointmentStatus.EXPIRED
