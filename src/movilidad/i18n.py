@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
 
 import pycountry
 from babel import Locale
@@ -108,6 +110,9 @@ _HT_MONTHS = (
 )
 
 
+_HT_WEEKDAYS: Final = ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch")
+
+
 def country_name(alpha3: str, language: str) -> str:
     """The country's name in ``language``, e.g. ``COL`` → ``Colombia`` (es), ``Kolonbi`` (ht).
 
@@ -130,6 +135,18 @@ def format_long_date(value: date, language: str) -> str:
     if language == "ht":
         return f"{value.day} {_HT_MONTHS[value.month - 1]} {value.year}"
     return format_date(value, format="long", locale=language)
+
+
+def format_local_time(instant: datetime, zone: str, language: str) -> str:
+    """An instant (aware) written in the local time of IANA ``zone`` for people:
+    ``jueves, 3 de diciembre de 2026, 09:30`` (24-hour clock, the zone's wall time)."""
+    local = instant.astimezone(ZoneInfo(zone))
+    day = local.date()
+    if language == "ht":
+        weekday = _HT_WEEKDAYS[day.weekday()]
+        return f"{weekday} {format_long_date(day, language)}, {local:%H:%M}"
+    weekday = format_date(day, format="EEEE", locale=language)
+    return f"{weekday} {format_long_date(day, language)}, {local:%H:%M}"
 
 
 def parse_accept_language(header: str) -> list[str]:

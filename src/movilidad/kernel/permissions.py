@@ -16,6 +16,8 @@ class Permission(StrEnum):
     CASE_UPDATE = "cases:case:update"
     CASE_TRANSITION = "cases:case:transition"
     CASE_BULK_CLOSE = "cases:case:bulk-close"
+    APPOINTMENT_MANAGE = "appointments:appointment:manage"
+    WINDOW_MANAGE = "appointments:window:manage"
     APPLICANT_READ = "applicants:applicant:read"
     DOCUMENT_VIEW = "applicants:document:view"
     REFERRAL_READ = "referrals:referral:read"
@@ -42,14 +44,21 @@ _CASEWORK: Final = frozenset(
         Permission.CASE_TRANSITION,
         Permission.APPLICANT_READ,
         Permission.DOCUMENT_VIEW,
+        Permission.APPOINTMENT_MANAGE,
     }
 )
 
 ROLE_PERMISSIONS: Final[dict[RoleName, frozenset[Permission]]] = {
     RoleName.CASEWORKER: _CASEWORK,
-    RoleName.SUPERVISOR: _CASEWORK | {Permission.CASE_BULK_CLOSE, Permission.AUDIT_READ},
+    RoleName.SUPERVISOR: _CASEWORK
+    | {Permission.CASE_BULK_CLOSE, Permission.AUDIT_READ, Permission.WINDOW_MANAGE},
     RoleName.OFFICE_MANAGER: _CASEWORK
-    | {Permission.CASE_BULK_CLOSE, Permission.AUDIT_READ, Permission.REPORT_READ},
+    | {
+        Permission.CASE_BULK_CLOSE,
+        Permission.AUDIT_READ,
+        Permission.REPORT_READ,
+        Permission.WINDOW_MANAGE,
+    },
     RoleName.PARTNER_LIAISON: frozenset({Permission.REFERRAL_READ}),
     RoleName.DATA_ANALYST: frozenset({Permission.REPORT_READ}),
     RoleName.ADMINISTRATOR: frozenset(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from movilidad.cases.models import Case
@@ -30,6 +30,11 @@ class NotificationKind(StrEnum):
     REGISTRATION_RECEIVED = "registration_received"
     OFFICE_MESSAGE = "office_message"
     CASE_CLOSED = "case_closed"
+    APPOINTMENT_OFFERED = "appointment_offered"
+    APPOINTMENT_CONFIRMED = "appointment_confirmed"
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    APPOINTMENT_CHANGED = "appointment_changed"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
 
 
 class NotificationStatus(StrEnum):
@@ -84,6 +89,10 @@ class Notification(Base):
     #: Exception type of the last failed attempt (never the message or the address).
     last_error: Mapped[str | None] = mapped_column(String(200))
     verification_id: Mapped[int | None] = mapped_column(ForeignKey("verification_codes.id"))
+    #: Values the text needs besides the reference, none of them secret: for an
+    #: appointment ``starts_at`` (ISO 8601 UTC), ``time_zone`` (IANA), ``place``, and
+    #: ``deadline`` (ISO 8601 UTC) for an offer.
+    params: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -101,14 +101,16 @@ def queue_notification(
     kind: NotificationKind,
     *,
     key: str,
+    params: dict[str, str] | None = None,
 ) -> Notification | None:
     """Record a notification of ``kind`` to the household of ``case`` on the channel
     its principal applicant chose, with a fresh verification code, and queue its
     sending after the commit (``jobs`` None: only the sweeping job will send it).
 
     ``key`` identifies the event (e.g. ``registration:<case id>``): a second call with
-    the same key returns the first notification. Returns None when the household gave
-    no phone or e-mail.
+    the same key returns the first notification. ``params``: values the text needs
+    (see :func:`~movilidad.notifications.messages.compose`), never a secret. Returns
+    None when the household gave no phone or e-mail.
     """
     existing = uow.session.scalar(select(Notification).where(Notification.idempotency_key == key))
     if existing is not None:
@@ -120,7 +122,7 @@ def queue_notification(
     notification = Notification(
         idempotency_key=key, case=case, kind=kind.value, channel=channel,
         language=case.household.principal.preferred_language, verification=code,
-        status=NotificationStatus.PENDING, attempts=0,
+        status=NotificationStatus.PENDING, attempts=0, params=params,
     )  # fmt: skip
     uow.session.add(notification)
     uow.session.flush()
@@ -195,6 +197,7 @@ def deliver(
     text = compose(
         catalogues, kind=notification.kind, language=notification.language,
         reference=case.display_reference, verification_code=code, base_url=settings.base_url,
+        params=notification.params,
     )  # fmt: skip
     notification.attempts += 1
     try:
