@@ -30,16 +30,19 @@ from movilidad.kernel.languages import SUPPORTED_LANGUAGES
 from movilidad.logs import configure_logging
 from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catalogue
 from movilidad.referrals.recipients import load_recipients
+from movilidad.web.applicant import appointments as appointment_routes
 from movilidad.web.applicant import registration as registration_routes
 from movilidad.web.applicant import routes as applicant_routes
 from movilidad.web.applicant import status as status_routes
 from movilidad.web.applicant import verify as verify_routes
 from movilidad.web.public import routes as public_routes
 from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
+from movilidad.web.staff import appointments as staff_appointment_routes
 from movilidad.web.staff import audit as audit_routes
 from movilidad.web.staff import bulk as bulk_routes
 from movilidad.web.staff import referrals as referral_routes
 from movilidad.web.staff import routes as staff_routes
+from movilidad.web.staff import windows as window_routes
 from movilidad.web.staff.deps import ConfirmationRequired, SignInRequired
 from movilidad.web.templating import TEMPLATE_DIR, Renderer
 
@@ -222,7 +225,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(referral_routes.router)
     app.include_router(bulk_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(staff_appointment_routes.router)
+    app.include_router(window_routes.router)
     app.include_router(status_routes.router)
+    app.include_router(appointment_routes.router)
     app.include_router(verify_routes.router)
     app.include_router(registration_routes.router)
     app.include_router(applicant_routes.router)  # last: its /{country} paths match widely

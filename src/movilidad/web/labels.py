@@ -78,3 +78,25 @@ NEED_LABELS: Final = {
     "survivor_of_violence": _("Survivor of violence or torture"),
     "pregnancy": _("Pregnancy"),
 }
+
+APPOINTMENT_STATUS_LABELS: Final = {
+    "offered": _("Offered, waiting for confirmation"),
+    "confirmed": _("Confirmed"),
+    "expired": _("Not confirmed in time"),
+    "cancelled": _("Cancelled"),
+    "attended": _("Attended"),
+    "no_show": _("Did not come"),
+}
+
+RULE_LABELS: Final = {
+    "direct": _("Chosen by the household"),
+    "manual": _("Booked by the office"),
+    "longest_waiting": _("Longest waiting"),
+    "lottery": _("Lottery"),
+}
+
+MODE_LABELS: Final = {
+    "in_person": _("In person"),
+    "video": _("Video call"),
+    "phone": _("Phone call"),
+}

@@ -11,15 +11,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from movilidad.i18n import Catalogues, country_name, format_long_date
+from movilidad.i18n import Catalogues, country_name, format_local_time, format_long_date
 from movilidad.kernel.languages import LANGUAGE_NATIVE_NAMES, SUPPORTED_LANGUAGES
 from movilidad.web.labels import (
+    APPOINTMENT_STATUS_LABELS,
     CLOSE_REASON_LABELS,
+    MODE_LABELS,
+    RULE_LABELS,
     DOCUMENT_TYPE_LABELS,
     NEED_LABELS,
     OUTCOME_LABELS,
@@ -29,6 +33,14 @@ from movilidad.web.labels import (
 from movilidad.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def _rule_label(gettext: Callable[..., str], rule: str) -> str:
+    """``priority:<need>`` reads "Priority: <need label>"; other rules their label."""
+    if rule.startswith("priority:"):
+        need = rule.removeprefix("priority:")
+        return gettext("Priority: %(group)s", group=gettext(NEED_LABELS.get(need, need)))
+    return gettext(RULE_LABELS.get(rule, rule))
 
 
 def make_environment() -> Environment:
@@ -114,6 +126,13 @@ class Renderer:
             "close_reason_label": lambda reason: gettext(
                 CLOSE_REASON_LABELS.get(str(reason), str(reason))
             ),
+            "local_time": lambda instant, zone: format_local_time(instant, zone, language),
+            "local_hm": lambda instant, zone: f"{instant.astimezone(ZoneInfo(zone)):%H:%M}",
+            "appointment_status_label": lambda value: gettext(
+                APPOINTMENT_STATUS_LABELS.get(str(value), str(value))
+            ),
+            "rule_label": lambda value: _rule_label(gettext, str(value)),
+            "mode_label": lambda value: gettext(MODE_LABELS.get(str(value), str(value))),
         }
         values.update(context or {})
         html = self.env.get_template(template).render(values)

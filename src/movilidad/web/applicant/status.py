@@ -16,6 +16,7 @@ from movilidad.referrals.services import consents_of_case
 from movilidad.registration import status
 from movilidad.screening.engine import Outcome
 from movilidad.screening.repository import ScreeningRepository
+from movilidad.web.applicant.appointments import interview_context
 from movilidad.web.deps import Render, UoW
 from movilidad.web.security import PUBLIC, requires, verify_csrf
 
@@ -78,7 +79,7 @@ def status_sign_in(
 
 @router.get("/status/case", name="applicant.status.case", response_class=HTMLResponse)
 @requires(PUBLIC)
-def status_case(request: Request, uow: UoW, render: Render) -> Response:
+def status_case(request: Request, uow: UoW, render: Render, done: str = "") -> Response:
     """The case, for the applicant signed in on this phone (30 minutes)."""
     case_id = status.case_id_from_token(_secret(request), request.cookies.get(STATUS_COOKIE, ""))
     case = CaseRepository(uow.session).get_case_by_id(case_id) if case_id else None
@@ -116,6 +117,7 @@ def status_case(request: Request, uow: UoW, render: Render) -> Response:
                 for c in consents_of_case(uow, case.id)
                 for recipient in [request.app.state.recipients.get(c.recipient_id)]
             ],
+            **interview_context(uow, case, done),
         },
     )
     response.headers["Cache-Control"] = "no-store"
