@@ -47,6 +47,7 @@ check-catalogue: install ## Validate the pathway catalogue (file:line: reason)
 bench: install ## Run the benchmarks (prints figures and the machine)
 	$(BIN)/python bench/screen_one.py
 	$(BIN)/python bench/rescreen_caseload.py
+	$(BIN)/python bench/appointment_burst.py
 
 format: install ## Format Python and templates in place
 	$(BIN)/ruff format src tests migrations scripts bench
@@ -56,7 +57,7 @@ format: install ## Format Python and templates in place
 messages: install ## Extract translatable text and update every catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output \
 	  --project=Movilidad --copyright-holder="Movilidad contributors" -o locale/movilidad.pot .
-	$(BIN)/pybabel update -D movilidad -i locale/movilidad.pot -d locale --no-fuzzy-matching --width 100
+	$(BIN)/pybabel update -D movilidad -i locale/movilidad.pot -d locale --no-fuzzy-matching --ignore-obsolete --width 100
 
 lock: ## Re-pin requirements.lock from pyproject.toml (needs network)
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

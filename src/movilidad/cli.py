@@ -250,6 +250,11 @@ def demo(
             f"{report.outcomes_changed} outcomes changed since registration."
         )
     console.print(f"Interview slots: {report.slots_published} published for the next four weeks.")
+    if report.window_office:
+        console.print(
+            f"Office {report.window_office} shares its interviews by request window "
+            "(one is open); the others book directly. Draw records: /draws"
+        )
     table = Table(title="Demo logins (new passwords each start)")
     for column in ("username", "password", "role", "scope"):
         table.add_column(column)
@@ -586,6 +591,70 @@ def appointments_publish(
     finally:
         engine.dispose()
     console.print(f"{made} new slots at {office} from {first.isoformat()} ({days} days).")
+
+
+@appointments_app.command("replay")
+@friendly_errors
+def appointments_replay(
+    run_id: Annotated[int, typer.Argument(help="The allocation run's number.", min=1)],
+) -> None:
+    """Recompute a past allocation run from its stored inputs and seed, and confirm it
+    gives the same result: the seed matches the hash published before the window
+    closed, the inputs their digest, the result the one recorded, and the offers made
+    the result. Exit code 0 when all hold, 1 otherwise."""
+    from movilidad.appointments.windows import replay
+
+    settings = load_settings()
+    _require_schema(settings)
+    configure_cipher(settings.data_key_bytes())
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            checked = replay(uow, run_id)
+    finally:
+        engine.dispose()
+    if checked is None:
+        raise _fail(f"no allocation run {run_id}", code=1)
+    for name, passed in checked.checks.items():
+        console.print(f"{name:14} {'same' if passed else 'DIFFERENT'}")
+    if not checked.same:
+        raise _fail(f"run {run_id} does NOT replay to the same result", code=1)
+    console.print(f"Run {run_id} replays to the same result ({checked.placements} offers).")
+
+
+@appointments_app.command("run")
+@friendly_errors
+def appointments_run(
+    window: Annotated[int, typer.Option(help="The request window's number.", min=1)],
+) -> None:
+    """Make the allocation run of a closed request window now (the scheduled job makes
+    it within a minute of closing). The offers are sent by the job queue."""
+    from movilidad.appointments.models import RequestWindow
+    from movilidad.appointments.windows import RunRefused, run_allocation
+    from movilidad.jobs.queue import JobQueue
+    from movilidad.kernel.clock import utcnow
+
+    settings = load_settings()
+    _require_schema(settings)
+    configure_cipher(settings.data_key_bytes())
+    engine = make_engine(settings.effective_database_url)
+    try:
+        factory = make_session_factory(engine)
+        with UnitOfWork(factory) as uow:
+            found = uow.session.get(RequestWindow, window)
+            if found is None:
+                raise _fail(f"--window: no request window {window}")
+            try:
+                run = run_allocation(uow, JobQueue(settings, factory), found, utcnow())
+            except RunRefused as refused:
+                raise _fail(f"--window {window}: {refused.reason.replace('_', ' ')}") from None
+            uow.commit()
+            console.print(
+                f"Run {run.id}: {run.report['allocated']} offers for {run.report['requests']} "
+                f"requests and {run.report['seats']} places. Seed {run.seed}."
+            )
+    finally:
+        engine.dispose()
 
 
 @keys_app.command("rotate")

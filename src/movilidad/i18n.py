@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pycountry
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -137,14 +137,20 @@ def format_long_date(value: date, language: str) -> str:
     return format_date(value, format="long", locale=language)
 
 
-def format_local_time(instant: datetime, zone: str, language: str) -> str:
-    """An instant (aware) written in the local time of IANA ``zone`` for people:
-    ``jueves, 3 de diciembre de 2026, 09:30`` (24-hour clock, the zone's wall time)."""
+def format_local_time(instant: datetime, zone: str, language: str, *, short: bool = False) -> str:
+    """An instant (aware) written in the local time of IANA ``zone`` for people, on a
+    24-hour clock: ``jueves 3 de diciembre de 2026, 09:30``; ``short`` drops the year
+    and abbreviates (``jue, 3 de diciembre, 09:30``), for text messages."""
     local = instant.astimezone(ZoneInfo(zone))
     day = local.date()
     if language == "ht":
         weekday = _HT_WEEKDAYS[day.weekday()]
-        return f"{weekday} {format_long_date(day, language)}, {local:%H:%M}"
+        written = (
+            f"{day.day} {_HT_MONTHS[day.month - 1]}" if short else format_long_date(day, language)
+        )
+        return f"{weekday} {written}, {local:%H:%M}"
+    if short:
+        return f"{format_skeleton('MMMMEEEEd', day, locale=language)}, {local:%H:%M}"
     weekday = format_date(day, format="EEEE", locale=language)
     return f"{weekday} {format_long_date(day, language)}, {local:%H:%M}"
 

@@ -11,10 +11,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
+from aiosmtpd.controller import Controller
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
@@ -41,10 +45,38 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message the demo
+    sends."""
+
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(port=_free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
 @dataclass(frozen=True)
 class Demo:
     url: str
     log: Path
+    mailbox: Mailbox
 
     @property
     def sms_outbox(self) -> Path:
@@ -59,16 +91,19 @@ class Demo:
 
 
 @pytest.fixture(scope="session")
-def demo(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    return Demo(demo_url, Path(os.environ["MOVILIDAD_DEMO_LOG"]))
+def demo(demo_url: str, mailbox: Mailbox) -> Demo:
+    return Demo(demo_url, Path(os.environ["MOVILIDAD_DEMO_LOG"]), mailbox)
 
 
 @pytest.fixture(scope="session")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``movilidad demo`` on a free port and wait until it answers /healthz."""
+def demo_url(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[str]:
+    """Start ``movilidad demo`` on a free port, sending its e-mail to ``mailbox``, and
+    wait until it answers /healthz."""
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOVILIDAD_")}
+    env.update({"MOVILIDAD_MAIL_BACKEND": "smtp", "MOVILIDAD_SMTP_HOST": "127.0.0.1",
+                "MOVILIDAD_SMTP_PORT": str(mailbox.port)})  # fmt: skip
     log = (data_dir / "demo.log").open("w")
     os.environ["MOVILIDAD_DEMO_LOG"] = str(data_dir / "demo.log")
     process = subprocess.Popen(

@@ -190,3 +190,66 @@ def test_appointments_publish_needs_a_known_office_and_a_real_date(tmp_path: Pat
                        env=env)  # fmt: skip
     assert bad_date.returncode == 2
     assert "--start" in bad_date.stderr
+
+
+def test_appointments_replay_confirms_a_run_and_catches_a_changed_one(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from movilidad.appointments.models import AllocationRun, BookingMode, InterviewMode, Slot
+    from movilidad.appointments.windows import (
+        open_window,
+        request_appointment,
+        run_allocation,
+        set_policy,
+    )
+    from movilidad.cases.services import open_case
+    from movilidad.config import load_settings
+    from movilidad.db.engine import make_engine, make_session_factory
+    from movilidad.db.uow import UnitOfWork
+    from movilidad.households.models import Household
+    from tests.factories import make_applicant, make_office
+
+    env = {"MOVILIDAD_DATA_DIR": str(tmp_path), "MOVILIDAD_DATA_ENCRYPTION_KEY": TEST_DATA_KEY}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    url = load_settings(data_dir=tmp_path, data_encryption_key=TEST_DATA_KEY).effective_database_url
+    engine = make_engine(url)
+    opens = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            office = make_office(code="t-cli", country="COL", time_zone="America/Bogota")
+            uow.session.add(office)
+            uow.session.flush()
+            set_policy(uow, office, mode=BookingMode.REQUEST_WINDOW)
+            uow.session.add_all(
+                Slot(office_id=office.id, starts_at=opens + timedelta(days=6, minutes=30 * n),
+                     ends_at=opens + timedelta(days=6, minutes=30 * n + 30), capacity=2,
+                     mode=InterviewMode.IN_PERSON, languages=["es"])
+                for n in range(3)
+            )  # fmt: skip
+            window = open_window(
+                uow, office, opens_at=opens, closes_at=opens + timedelta(days=1),
+                slots_first=date(2026, 12, 7), slots_last=date(2026, 12, 8),
+            )  # fmt: skip
+            for n in range(10):
+                case = open_case(uow, household=Household.form(make_applicant()), office=office)
+                uow.session.flush()
+                request_appointment(uow, case, key=f"k{n}", now=opens + timedelta(minutes=n))
+            run = run_allocation(uow, None, window, opens + timedelta(days=1))
+            uow.commit()
+            run_id = run.id
+        same = run_cli("appointments", "replay", str(run_id), env=env)
+        assert same.returncode == 0, same.stderr
+        assert "replays to the same result (6 offers)" in same.stdout
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            stored = uow.session.get(AllocationRun, run_id)
+            assert stored is not None
+            stored.result = list(reversed(stored.result))  # someone edits the record
+            uow.commit()
+        changed = run_cli("appointments", "replay", str(run_id), env=env)
+        assert changed.returncode == 1
+        assert "result         DIFFERENT" in changed.stdout
+        missing = run_cli("appointments", "replay", "999", env=env)
+        assert missing.returncode == 1
+        assert "no allocation run 999" in missing.stderr
+    finally:
+        engine.dispose()

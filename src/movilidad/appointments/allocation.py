@@ -27,7 +27,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 LONGEST_WAITING = "longest_waiting"
 LOTTERY = "lottery"
@@ -187,4 +187,40 @@ def report(inputs: Inputs, placements: Sequence[Placement]) -> dict[str, Any]:
         "by_rule": dict(sorted(Counter(p.rule for p in placements).items())),
         "by_nationality": by_nationality,
         "by_office": {inputs.office: totals} if inputs.office else {},
+    }
+
+
+#: Counts below this (other than zero) are not published: a cell of 1–4 people could
+#: point at someone (small-cell suppression, as in UNHCR's statistical disclosure
+#: control guidance for refugee data).
+SMALL_CELL: Final = 5
+
+
+def public_report(counts: dict[str, Any], threshold: int = SMALL_CELL) -> dict[str, Any]:
+    """The report as published: nationalities with fewer than ``threshold`` requests
+    are pooled into ``"other"``, and any count from 1 to ``threshold`` − 1 becomes
+    the text ``"<threshold"`` (e.g. ``"<5"``). Totals of seats are kept (they are
+    about slots, not people)."""
+
+    def cell(value: int) -> int | str:
+        return f"<{threshold}" if 0 < value < threshold else value
+
+    pooled = {"requests": 0, "allocated": 0}
+    nationalities: dict[str, dict[str, int | str]] = {}
+    for code, row in counts.get("by_nationality", {}).items():
+        if row["requests"] < threshold:
+            pooled["requests"] += row["requests"]
+            pooled["allocated"] += row["allocated"]
+        else:
+            nationalities[code] = {"requests": cell(row["requests"]),
+                                   "allocated": cell(row["allocated"])}  # fmt: skip
+    if pooled["requests"]:
+        nationalities["other"] = {key: cell(value) for key, value in pooled.items()}
+    return {
+        "seats": counts.get("seats", 0),
+        "requests": cell(counts.get("requests", 0)),
+        "allocated": cell(counts.get("allocated", 0)),
+        "not_allocated": cell(counts.get("not_allocated", 0)),
+        "by_rule": {rule: cell(n) for rule, n in counts.get("by_rule", {}).items()},
+        "by_nationality": nationalities,
     }

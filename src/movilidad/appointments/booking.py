@@ -143,7 +143,7 @@ def appointment_params(
     params = {
         "starts_at": slot.starts_at.isoformat(timespec="seconds"),
         "time_zone": office.time_zone,
-        "place": f"{office.name}, {office.city}",
+        "place": office.city,
     }
     if deadline is not None:
         params["deadline"] = deadline.isoformat(timespec="seconds")
@@ -294,12 +294,18 @@ def book_for_household(
 ) -> Appointment:
     """Manual booking by a caseworker for a household that cannot use a phone: a seat
     taken and confirmed at once, whatever the office's mode, with its slip. A live
-    request of the household is marked allocated. Raises :class:`BookingRefused`."""
+    request of the household is marked allocated. The same ``key`` again returns the
+    booking while it stands; once it has ended (cancelled, attended, missed) the key
+    is refused (``key_reused``) so an old form cannot bring it back. Raises
+    :class:`BookingRefused`."""
     if slot.office_id != case.office_id:
         raise BookingRefused("slot_full")
+    earlier = uow.session.scalar(select(Appointment).where(Appointment.idempotency_key == key[:64]))
+    if earlier is not None:
+        if earlier.status is AppointmentStatus.CONFIRMED and earlier.case_id == case.id:
+            return earlier  # a retry of this booking
+        raise BookingRefused("key_reused")  # an old form: that booking has ended
     appointment = hold_seat(uow, slot, case, key=key, now=now, rule="manual")
-    if appointment.status is AppointmentStatus.CONFIRMED:
-        return appointment  # a retry
     appointment.status = AppointmentStatus.CONFIRMED
     appointment.confirmed_at = now
     appointment.expires_at = None

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from movilidad.applicants.models import ApplicantNationality
 from movilidad.appointments import allocation, repository
 from movilidad.appointments.booking import BookingRefused, appointment_params
 from movilidad.appointments.models import (
@@ -34,8 +35,11 @@ from movilidad.appointments.models import (
     RequestWindow,
     Slot,
 )
+from movilidad.audit.services import record_event
 from movilidad.cases.models import Case, CaseStatus, SpecificNeed
 from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household
+from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.errors import DomainError
 from movilidad.notifications.models import NotificationKind
 from movilidad.notifications.services import JobSender, queue_notification
@@ -84,6 +88,7 @@ def set_policy(
     priority_groups: tuple[str, ...] = (),
     offer_hours: int = 23,
     hold_minutes: int = 15,
+    staff_id: int | None = None,
 ) -> BookingPolicy:
     """Choose how ``office`` hands out its slots. Raises ``ValueError`` for a
     percentage outside 0–100, an unknown priority group (not a ``SpecificNeed``), an
@@ -105,7 +110,20 @@ def set_policy(
     policy.offer_hours = offer_hours
     policy.hold_minutes = hold_minutes
     uow.session.flush()
+    _audit(uow, "booking_policy.set", office.id, staff_id, mode=mode.value,
+           longest_waiting_percent=longest_waiting_percent,
+           priority_groups=list(policy.priority_groups))  # fmt: skip
     return policy
+
+
+def _audit(
+    uow: UnitOfWork, action: str, office_id: int, staff_id: int | None, **detail: object
+) -> None:
+    record_event(
+        uow.session, action=action, object_type="office", object_id=office_id,
+        actor_kind=ActorKind.STAFF if staff_id else ActorKind.SYSTEM, actor_staff_id=staff_id,
+        office_id=office_id, detail=detail,
+    )  # fmt: skip
 
 
 def open_window(
@@ -146,14 +164,19 @@ def open_window(
     )  # fmt: skip
     uow.session.add(window)
     uow.session.flush()
+    _audit(uow, "request_window.open", office.id, staff_id, window=window.id,
+           seed_hash=window.seed_hash)  # fmt: skip
     return window
 
 
-def close_window_now(uow: UnitOfWork, window: RequestWindow, now: datetime) -> None:
+def close_window_now(
+    uow: UnitOfWork, window: RequestWindow, now: datetime, *, staff_id: int | None = None
+) -> None:
     """End an open window early (its run can then be made). Idempotent."""
     if window.closes_at > now:
         window.closes_at = max(now, window.opens_at)
         uow.session.flush()
+        _audit(uow, "request_window.close", window.office_id, staff_id, window=window.id)
 
 
 def list_windows(uow: UnitOfWork, office_id: int | None = None) -> list[RequestWindow]:
@@ -290,26 +313,32 @@ def _iso(instant: datetime) -> str:
 
 
 def _candidates(uow: UnitOfWork, window: RequestWindow) -> list[allocation.Candidate]:
+    """The office's waiting requests made before the window closed, of cases that may
+    still ask, in one query (a run may see tens of thousands)."""
+    nationality = (
+        select(func.min(ApplicantNationality.country))
+        .where(ApplicantNationality.applicant_id == Household.principal_applicant_id)
+        .correlate(Household).scalar_subquery()
+    )  # fmt: skip
     rows = uow.session.execute(
-        select(AppointmentRequest.id, Case).join(Case, Case.id == AppointmentRequest.case_id)
+        select(AppointmentRequest.id, Case.created_at, Case.specific_needs, nationality)
+        .join(Case, Case.id == AppointmentRequest.case_id)
+        .join(Household, Household.id == Case.household_id)
         .where(AppointmentRequest.office_id == window.office_id,
                AppointmentRequest.status == RequestStatus.WAITING,
-               AppointmentRequest.requested_at < window.closes_at)
+               AppointmentRequest.requested_at < window.closes_at,
+               Case.status.in_(MAY_REQUEST))
         .order_by(AppointmentRequest.id)
     )  # fmt: skip
-    candidates = []
-    for request_id, case in rows:
-        if case.status not in MAY_REQUEST:
-            continue  # closed or withdrawn since it asked
-        candidates.append(
-            allocation.Candidate(
-                request_id=request_id,
-                registered_at=_iso(case.created_at),
-                groups=tuple(sorted(case.specific_needs or ())),
-                nationality=next(iter(case.household.principal.nationalities), ""),
-            )
+    return [
+        allocation.Candidate(
+            request_id=request_id,
+            registered_at=_iso(created_at),
+            groups=tuple(sorted(needs or ())),
+            nationality=country or "",
         )
-    return candidates
+        for request_id, created_at, needs, country in rows
+    ]
 
 
 def run_allocation(
@@ -350,6 +379,8 @@ def run_allocation(
     )  # fmt: skip
     uow.session.add(run)
     uow.session.flush()
+    _audit(uow, "allocation.run", office.id, staff_id, window=window.id, run=run.id,
+           result_sha256=run.result_sha256, allocated=len(placements))  # fmt: skip
     _make_offers(uow, jobs, run, placements, now, timedelta(hours=policy.offer_hours))
     return run
 

@@ -47,16 +47,16 @@ BODIES: Final = {
         "See the reason and where to get help at {status_url}"
     ),
     NotificationKind.APPOINTMENT_OFFERED: _(
-        "Safe Mobility Office: case {reference} has an interview offer on {when} at {place}. "
-        "Confirm it before {deadline} at {status_url} or it goes to another family."
+        "Safe Mobility Office: case {reference} is offered an interview on {when} in {place}. "
+        "Confirm it by {deadline} at {status_url}"
     ),
     NotificationKind.APPOINTMENT_CONFIRMED: _(
         "Safe Mobility Office: your interview for case {reference} is confirmed: {when} at "
         "{place}. Your slip is at {status_url}"
     ),
     NotificationKind.APPOINTMENT_REMINDER: _(
-        "Safe Mobility Office: reminder, the interview for case {reference} is on {when} at "
-        "{place}. Bring the papers of every person. Cannot come? Cancel at {status_url}"
+        "Safe Mobility Office: reminder, interview for case {reference} on {when} in {place}. "
+        "Bring everyone's papers. Cannot come? Cancel at {status_url}"
     ),
     NotificationKind.APPOINTMENT_CHANGED: _(
         "Safe Mobility Office: the interview for case {reference} has moved to {when} at "
@@ -115,10 +115,10 @@ def compose(
         zone = extra["time_zone"]
         values["place"] = extra.get("place", "")
         values["when"] = format_local_time(datetime.fromisoformat(extra["starts_at"]), zone,
-                                           language)  # fmt: skip
+                                           language, short=True)  # fmt: skip
         if "deadline" in extra:
             values["deadline"] = format_local_time(
-                datetime.fromisoformat(extra["deadline"]), zone, language
+                datetime.fromisoformat(extra["deadline"]), zone, language, short=True
             )
     body = translations.gettext(BODIES[notification_kind]).format(**values)
     footer = translations.gettext(FOOTER).format(**values)

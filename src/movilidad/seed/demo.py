@@ -15,13 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from movilidad.applicants.models import Applicant, DocumentType, IdentityDocument, Sex
 from movilidad.appointments.calendar import Period
-from movilidad.appointments.models import InterviewMode
+from movilidad.appointments.models import BookingMode, InterviewMode
 from movilidad.appointments.services import publish_slots, set_opening_hours
+from movilidad.appointments.windows import next_window_of, open_window, open_window_of, set_policy
 from movilidad.cases.models import Case, CaseStatus, CloseReason
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
@@ -160,6 +162,8 @@ class SeedReport:
     cases_rescreened: int = 0
     outcomes_changed: int = 0
     slots_published: int = 0
+    #: The office that shares its interviews by request window (with one open).
+    window_office: str = ""
 
 
 #: Demo opening hours: weekday mornings and early afternoons, 30-minute interviews.
@@ -184,6 +188,30 @@ def _publish_demo_calendar(uow: UnitOfWork, today: date) -> int:
         set_opening_hours(uow, office, periods)
         made += publish_slots(uow, office, today, today + timedelta(days=DEMO_SLOT_DAYS - 1))
     return made
+
+
+#: The demo office that shares its interviews by request window instead of direct
+#: booking, with a window open for a week from the demo's start.
+DEMO_WINDOW_OFFICE: Final = "ecu-uio"
+
+
+def _demo_request_window(uow: UnitOfWork, now: datetime) -> str:
+    """Put :data:`DEMO_WINDOW_OFFICE` in request-window mode (30 % to the longest
+    waiting, then serious medical conditions and single caregivers, then a lottery)
+    and open a window for seven days unless one is open or planned. Its interviews
+    are those of days 8–27 from now. Returns the office's code."""
+    office = OfficeRepository(uow.session).get_office_by_code(DEMO_WINDOW_OFFICE)
+    if office is None:
+        return ""
+    set_policy(uow, office, mode=BookingMode.REQUEST_WINDOW, longest_waiting_percent=30,
+               priority_groups=("serious_medical_condition", "single_caregiver"))  # fmt: skip
+    if open_window_of(uow, office.id, now) or next_window_of(uow, office.id, now):
+        return office.code
+    today = now.astimezone(ZoneInfo(office.time_zone)).date()
+    open_window(uow, office, opens_at=now, closes_at=now + timedelta(days=7),
+                slots_first=today + timedelta(days=8),
+                slots_last=today + timedelta(days=DEMO_SLOT_DAYS - 1))  # fmt: skip
+    return office.code
 
 
 def _demo_accounts() -> list[tuple[str, str, RoleName, str | None, str | None]]:
@@ -547,6 +575,7 @@ def seed_demo(
         logins.append(DemoLogin(username, password, role, scope))
     uow.commit()
     slots = _publish_demo_calendar(uow, utcnow().date())
+    window = _demo_request_window(uow, utcnow())
     uow.commit()
     versions_added = rescreened = changed = 0
     if catalogue is not None:
@@ -558,6 +587,7 @@ def seed_demo(
         households=households if created else 0,
         applicants=applicants,
         slots_published=slots,
+        window_office=window,
         logins=logins,
         created=created,
         pathway_versions_added=versions_added,

@@ -22,12 +22,12 @@ from movilidad.kernel.languages import LANGUAGE_NATIVE_NAMES, SUPPORTED_LANGUAGE
 from movilidad.web.labels import (
     APPOINTMENT_STATUS_LABELS,
     CLOSE_REASON_LABELS,
-    MODE_LABELS,
-    RULE_LABELS,
     DOCUMENT_TYPE_LABELS,
+    MODE_LABELS,
     NEED_LABELS,
     OUTCOME_LABELS,
     RELATIONSHIP_LABELS,
+    RULE_LABELS,
     STATUS_LABELS,
 )
 from movilidad.web.security import CSRF_FIELD, csrf_token
@@ -127,6 +127,7 @@ class Renderer:
                 CLOSE_REASON_LABELS.get(str(reason), str(reason))
             ),
             "local_time": lambda instant, zone: format_local_time(instant, zone, language),
+            "tz_of": ZoneInfo,
             "local_hm": lambda instant, zone: f"{instant.astimezone(ZoneInfo(zone)):%H:%M}",
             "appointment_status_label": lambda value: gettext(
                 APPOINTMENT_STATUS_LABELS.get(str(value), str(value))

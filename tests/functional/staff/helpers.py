@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pyotp
 from fastapi.testclient import TestClient
@@ -12,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.applicants.models import DocumentType, IdentityDocument
+from movilidad.appointments.windows import open_window
 from movilidad.cases.models import Case
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
 from movilidad.documents.models import DocumentFile
 from movilidad.households.models import Household
+from movilidad.kernel.clock import utcnow
 from movilidad.kernel.permissions import RoleName
 from movilidad.offices.models import Office
 from movilidad.referrals.models import Referral, ReferralConsent
@@ -50,6 +52,8 @@ class World:
     referrals: dict[int, int]
     #: Case id → the id of the household's consent behind that referral.
     consents: dict[int, int]
+    #: Case id → the id of a request window (open now) of its office.
+    windows: dict[int, int]
 
 
 def build_world(factory: sessionmaker[Session]) -> World:
@@ -116,8 +120,16 @@ def build_world(factory: sessionmaker[Session]) -> World:
             uow.session.flush()
             referrals[case.id] = referral.id
             consents[case.id] = consent.id
+        windows: dict[int, int] = {}
+        for case in cases:
+            now = utcnow()
+            window = open_window(uow, case.office, opens_at=now - timedelta(hours=1),
+                                 closes_at=now + timedelta(hours=1),
+                                 slots_first=(now + timedelta(days=3)).date(),
+                                 slots_last=(now + timedelta(days=4)).date())  # fmt: skip
+            windows[case.id] = window.id
         uow.commit()
-        return World(bogota, lima, cases[0], cases[1], scans, referrals, consents)
+        return World(bogota, lima, cases[0], cases[1], scans, referrals, consents, windows)
 
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str | None:

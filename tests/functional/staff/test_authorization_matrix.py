@@ -57,13 +57,16 @@ def test_authorization_matrix(
             if "GET" not in route.methods or route.path.startswith("/staff/two-factor"):
                 continue
             requirement = route.requirement
-            has_param = "{reference}" in route.path or "{referral_id}" in route.path
+            has_param = any(
+                name in route.path for name in ("{reference}", "{referral_id}", "{window_id}")
+            )
             for where, case in cases.items():
                 in_scope = where == home
                 path = route.path.replace("{reference}", case.display_reference)
                 path = path.replace("{country}", "col")
                 path = path.replace("{file_id}", str(world.scans[case.id]))
                 path = path.replace("{referral_id}", str(world.referrals[case.id]))
+                path = path.replace("{window_id}", str(world.windows[case.id]))
                 response = client.get(path, follow_redirects=False)
                 expected = _expected(requirement, role, in_scope, has_param, route.path)
                 if requirement == PUBLIC and response.status_code == 303:
@@ -81,8 +84,9 @@ def test_authorization_matrix(
                 in_scope = where == home
                 path = route.path.replace("{reference}", case.display_reference)
                 path = path.replace("{consent_id}", str(world.consents[case.id]))
+                path = path.replace("{window_id}", str(world.windows[case.id]))
                 response = client.post(path, data={"csrf_token": csrf}, follow_redirects=False)
-                has_param = "{reference}" in route.path
+                has_param = "{reference}" in route.path or "{window_id}" in route.path
                 allowed = route.requirement in ROLE_PERMISSIONS[role] and (
                     in_scope or not has_param
                 )

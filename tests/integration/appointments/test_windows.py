@@ -245,6 +245,9 @@ def test_staff_book_move_check_in_and_close_an_interview(uow: UnitOfWork) -> Non
         book_for_household(uow, outbox, other, slots[0], staff_id=staff, key="m2", now=now)
     moved = move_appointment(uow, outbox, booked, slots[1], staff_id=staff, now=now)
     assert booked.status is AppointmentStatus.CANCELLED
+    with pytest.raises(BookingRefused) as old_form:  # the first booking's form, sent again
+        book_for_household(uow, outbox, case, slots[0], staff_id=staff, key="m1", now=now)
+    assert old_form.value.reason == "key_reused"
     assert moved.status is AppointmentStatus.CONFIRMED
     assert moved.slot_id == slots[1].id
     assert booked.slip_code is not None
@@ -298,3 +301,70 @@ def test_reminders_go_48_and_3_hours_before_once_each(uow: UnitOfWork) -> None:
         )
     )
     assert reminders == 2
+
+
+def test_concurrent_requests_make_one_request_per_household(empty_database_url: str) -> None:
+    """30 households each send their request three times at once (twice with the same
+    key, once with a fresh one: an old tab) over 15 threads on separate connections:
+    each household has exactly one request, every answer is that request, and the run
+    then seats each household at most once."""
+    import threading
+
+    from movilidad.db import migrate
+    from movilidad.db.engine import make_engine, make_session_factory
+
+    migrate.upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    factory = make_session_factory(engine)
+    try:
+        with UnitOfWork(factory) as uow:
+            office = _office(uow)
+            window = _window(uow, office)
+            _slots(uow, office, 10)  # 20 seats for 30 households
+            case_ids = [c.id for c in _households(uow, office, 30)]
+            uow.commit()
+            window_id = window.id  # type: ignore[attr-defined]
+        answers: dict[int, set[int]] = {case_id: set() for case_id in case_ids}
+        failures: list[str] = []
+        lock = threading.Lock()
+        start = threading.Barrier(15)
+
+        def send(part: list[int]) -> None:
+            start.wait()
+            for case_id in part:
+                for key in (f"same-{case_id}", f"same-{case_id}", f"fresh-{case_id}"):
+                    try:
+                        with UnitOfWork(factory) as uow:
+                            case = uow.session.get(Case, case_id)
+                            assert case is not None
+                            made = request_appointment(uow, case, key=key,
+                                                       now=OPENS + timedelta(hours=1))  # fmt: skip
+                            uow.commit()
+                            with lock:
+                                answers[case_id].add(made.id)
+                    except Exception as exc:  # every failure is reported
+                        with lock:
+                            failures.append(f"{case_id}: {type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=send, args=(case_ids[i::15],)) for i in range(15)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not failures, failures[:5]
+        assert all(len(ids) == 1 for ids in answers.values()), answers
+        with UnitOfWork(factory) as uow:
+            rows = uow.session.scalars(select(AppointmentRequest)).all()
+            assert len(rows) == 30
+            assert len({r.case_id for r in rows}) == 30
+            window_row = uow.session.get(type(window), window_id)
+            run_allocation(uow, None, window_row, CLOSES)
+            uow.commit()
+        with UnitOfWork(factory) as uow:
+            held = uow.session.execute(select(Appointment.slot_id, Appointment.seat,
+                                              Appointment.case_id)).all()  # fmt: skip
+            assert len(held) == 20
+            assert len({(slot, seat) for slot, seat, _ in held}) == 20
+            assert len({case for _, _, case in held}) == 20
+    finally:
+        engine.dispose()

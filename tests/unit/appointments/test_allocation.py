@@ -16,6 +16,7 @@ from movilidad.appointments.allocation import (
     allocate,
     digest,
     lottery_number,
+    public_report,
     report,
     seed_hash,
 )
@@ -163,3 +164,23 @@ def test_the_lottery_shows_no_bias_by_request_order_chi_square() -> None:
         for request_id in range(50):
             biased[request_id * 10 // 200] += 1
     assert sum((c - expected) ** 2 / expected for c in biased) > 27.88
+
+
+def test_the_published_report_hides_small_cells() -> None:
+    counts = {
+        "seats": 12, "requests": 40, "allocated": 12, "not_allocated": 28,
+        "by_rule": {"lottery": 9, "priority:pregnancy": 3},
+        "by_nationality": {"VEN": {"requests": 30, "allocated": 9},
+                           "HTI": {"requests": 7, "allocated": 2},
+                           "CUB": {"requests": 2, "allocated": 1},
+                           "NIC": {"requests": 1, "allocated": 0}},
+    }  # fmt: skip
+    published = public_report(counts)
+    assert published["by_rule"] == {"lottery": 9, "priority:pregnancy": "<5"}
+    assert published["by_nationality"] == {
+        "VEN": {"requests": 30, "allocated": 9},
+        "HTI": {"requests": 7, "allocated": "<5"},
+        "other": {"requests": "<5", "allocated": "<5"},
+    }
+    assert "CUB" not in str(published)
+    assert "NIC" not in str(published)

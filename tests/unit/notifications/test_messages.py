@@ -44,3 +44,31 @@ def test_addresses_are_masked_in_development_logs() -> None:
 
     assert mask("+573105550199") == "+57*******199"
     assert mask("yorgelis@example.org") == "y***@example.org"
+
+
+APPOINTMENT = {
+    "starts_at": "2026-12-01T14:00:00+00:00",  # 08:00 in Guatemala City (UTC−6)
+    "time_zone": "America/Guatemala",
+    "place": "Ciudad de Guatemala",
+    "deadline": "2026-11-30T20:37:00+00:00",
+}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize(
+    "kind", [k for k in NotificationKind if k.value.startswith("appointment_")]
+)
+def test_appointment_messages_give_the_local_time_and_place_briefly(
+    language: str, kind: NotificationKind
+) -> None:
+    text = compose(CATALOGUES, kind=kind.value, language=language, reference="ABC-DEF-GHJ",
+                   verification_code="K7QM-2XPA", base_url="https://smo.example",
+                   params=APPOINTMENT)  # fmt: skip
+    assert "08:00" in text.body  # the office's wall time, not UTC (14:00)
+    assert "14:00" not in text.body
+    if kind is not NotificationKind.APPOINTMENT_CANCELLED:
+        assert "Ciudad de Guatemala" in text.body
+    if kind is NotificationKind.APPOINTMENT_OFFERED:
+        assert "14:37" in text.body  # the confirmation deadline, local
+    assert "{" not in text.body
+    assert len(text.body) <= 400

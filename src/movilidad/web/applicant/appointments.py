@@ -27,6 +27,7 @@ from movilidad.appointments.booking import (
 )
 from movilidad.appointments.models import Appointment, AppointmentStatus, BookingMode, Slot
 from movilidad.appointments.windows import (
+    MAY_REQUEST,
     RequestRefused,
     live_request,
     next_window_of,
@@ -80,6 +81,7 @@ def interview_context(uow: UoW, case: Case, done: str) -> dict[str, object]:
         "past": [a for a in repository.list_appointments_of_case(uow.session, case.id)
                  if a.status.value in ("attended", "no_show")][:3],
         "done": done if done in DONE_CODES else "",
+        "may_request": case.status in MAY_REQUEST,
         "key": new_key(),
         "now": now,
     }  # fmt: skip
@@ -212,10 +214,7 @@ def cancel(
     return _back("cancelled")
 
 
-def _confirmed(request: Request, uow: UoW) -> tuple[Case, Appointment] | None:
-    case = signed_in_case(request, uow)
-    if case is None:
-        return None
+def _confirmed(uow: UoW, case: Case) -> tuple[Case, Appointment] | None:
     current = repository.get_holding_appointment(uow.session, case.id)
     if current is None or current.status is not AppointmentStatus.CONFIRMED:
         return None
@@ -227,10 +226,13 @@ def _confirmed(request: Request, uow: UoW) -> tuple[Case, Appointment] | None:
 def slip(request: Request, uow: UoW, render: Render) -> Response:
     """The appointment slip: reference, verification code, place, local time, what to
     bring. The public verification page recognises its code until the interview ends."""
-    found = _confirmed(request, uow)
+    case = signed_in_case(request, uow)
+    if case is None:
+        return RedirectResponse("/status", status_code=303)
+    found = _confirmed(uow, case)
     if found is None:
         return RedirectResponse(BACK, status_code=303)
-    case, appointment = found
+    _, appointment = found
     response = render.render(
         request, "applicant/appointment/slip.html",
         {"case": case, "appointment": appointment,
@@ -245,10 +247,13 @@ def slip(request: Request, uow: UoW, render: Render) -> Response:
 def ics(request: Request, uow: UoW) -> Response:
     """The confirmed interview as an iCalendar event (RFC 5545), times in UTC. It names
     the office and the case reference, nothing about the people."""
-    found = _confirmed(request, uow)
+    case = signed_in_case(request, uow)
+    if case is None:
+        return RedirectResponse("/status", status_code=303)
+    found = _confirmed(uow, case)
     if found is None:
         return RedirectResponse(BACK, status_code=303)
-    case, appointment = found
+    _, appointment = found
     office = case.office
     calendar = Calendar()
     calendar.add("prodid", "-//Movilidad//Safe Mobility Office//EN")
