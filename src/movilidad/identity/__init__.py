@@ -1,0 +1,1 @@
+"""Identity resolution: finding the same person registered twice (record linkage)."""
