@@ -15,6 +15,13 @@ without labels (u by random sampling, m by expectation maximisation):
 * with ``fields="all"``: the document number (exact, one or two edits), phone, sex and
   nationality (registry), or the FEBRL address fields.
 
+Each level is declared once (:class:`Level`) with its condition written twice: the SQL
+Splink runs on DuckDB and a Python predicate over two feature rows, built together by
+the same small functions (:func:`equal`, :func:`edits`, :func:`jaro_winkler`,
+:func:`any_of`, ...; string distances from :mod:`movilidad.identity.strings`, equal to
+DuckDB's). :mod:`movilidad.identity.scoring` scores a pair with them, without a
+database, exactly as Splink's predictions do.
+
 Blocking (which pairs are compared at all) is the union of rules on exact date of
 birth, name prefixes, phonetic codes with the birth year, swapped names and, with all
 fields, document number and phone; about 2–4 pairs per record on FEBRL.
@@ -32,13 +39,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import pandas as pd
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from movilidad.identity.strings import jaro_winkler_similarity, within_edits
 
 Fields = Literal["all", "names-dob"]
 
@@ -51,55 +60,237 @@ SEED: Final = 42
 logging.getLogger("splink").setLevel(logging.WARNING)
 
 
-def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:
-    return {"sql_condition": sql, "label_for_charts": label, **extra}
+Row = Mapping[str, Any]
+Test = Callable[[Row, Row], bool]
 
 
-def _name(column: str, other: str, output: str, second: str | None) -> Any:
-    left, right, other_right = f"{column}_l", f"{column}_r", f"{other}_r"
+@dataclass(frozen=True)
+class Condition:
+    """A condition on a pair of feature rows, written twice: as Splink's SQL (``x_l``
+    is column ``x`` of the left record, ``x_r`` of the right) and as a Python predicate
+    over the two rows (``features.features`` dicts; ``None`` is SQL's NULL). The
+    conditions never negate, so "NULL counts as false" in Python gives exactly SQL's
+    "the WHEN clause holds only when TRUE"."""
+
+    sql: str
+    test: Test
+
+
+def is_null(column: str) -> Condition:
+    """``column`` missing on either side."""
+
+    def test(left: Row, right: Row) -> bool:
+        return left[column] is None or right[column] is None
+
+    return Condition(f"{column}_l IS NULL OR {column}_r IS NULL", test)
+
+
+def equal(column: str, other: str | None = None) -> Condition:
+    """Left ``column`` equals right ``other`` (default: the same column)."""
+    right_column = other or column
+
+    def test(left: Row, right: Row) -> bool:
+        value = left[column]
+        return value is not None and value == right[right_column]
+
+    return Condition(f"{column}_l = {right_column}_r", test)
+
+
+def edits(column: str, at_most: int, other: str | None = None) -> Condition:
+    """Left ``column`` within ``at_most`` Damerau–Levenshtein edits of right ``other``
+    (default: the same column); DuckDB's true Damerau–Levenshtein distance."""
+    right_column = other or column
+
+    def test(left: Row, right: Row) -> bool:
+        value, other_value = left[column], right[right_column]
+        if value is None or other_value is None:
+            return False
+        return within_edits(value, other_value, at_most)
+
+    return Condition(f"damerau_levenshtein({column}_l, {right_column}_r) <= {at_most}", test)
+
+
+def jaro_winkler(column: str, at_least: float) -> Condition:
+    """Jaro–Winkler similarity of ``column`` on both sides at least ``at_least``."""
+
+    def test(left: Row, right: Row) -> bool:
+        value, other_value = left[column], right[column]
+        if value is None or other_value is None:
+            return False
+        return jaro_winkler_similarity(value, other_value) >= at_least
+
+    return Condition(f"jaro_winkler_similarity({column}_l, {column}_r) >= {at_least}", test)
+
+
+def any_of(*conditions: Condition) -> Condition:
+    """Any of ``conditions`` (SQL ``OR``, unbracketed)."""
+    tests = tuple(c.test for c in conditions)
+
+    def test(left: Row, right: Row) -> bool:
+        return any(t(left, right) for t in tests)
+
+    return Condition(" OR ".join(c.sql for c in conditions), test)
+
+
+def all_of(*conditions: Condition) -> Condition:
+    """All of ``conditions`` (SQL ``AND``, in brackets)."""
+    tests = tuple(c.test for c in conditions)
+
+    def test(left: Row, right: Row) -> bool:
+        return all(t(left, right) for t in tests)
+
+    return Condition("(" + " AND ".join(c.sql for c in conditions) + ")", test)
+
+
+def _always(left: Row, right: Row) -> bool:
+    return True
+
+
+#: The last level of every comparison.
+ELSE: Final = Condition("ELSE", _always)
+
+
+@dataclass(frozen=True)
+class Level:
+    """One comparison level: its chart label, its condition (SQL and Python) and any
+    further Splink level settings (``is_null_level``, ``tf_adjustment_column``,
+    ``tf_adjustment_weight``, ``tf_minimum_u_value``)."""
+
+    label: str
+    condition: Condition
+    splink: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def sql(self) -> str:
+        return self.condition.sql
+
+    @property
+    def test(self) -> Test:
+        return self.condition.test
+
+    def as_splink(self) -> dict[str, Any]:
+        """The level as Splink's settings dict."""
+        return {"sql_condition": self.sql, "label_for_charts": self.label, **self.splink}
+
+
+def level(label: str, condition: Condition, **splink: Any) -> Level:
+    """:class:`Level` with the Splink settings as keywords."""
+    return Level(label, condition, splink)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison: the output column name Splink gives it (``gamma_<output>`` in
+    predictions) and its levels, most specific first, the null level (if any) first
+    of all. Splink takes the first level whose condition holds; so does
+    :mod:`movilidad.identity.scoring`."""
+
+    output: str
+    levels: tuple[Level, ...]
+    description: str | None = None
+
+    def as_splink(self) -> Any:
+        """The comparison as a Splink ``CustomComparison``."""
+        return _CustomComparison(
+            [lv.as_splink() for lv in self.levels],
+            output_column_name=self.output,
+            comparison_description=self.description,
+        )
+
+
+class _CustomComparison(cl.CustomComparison):
+    """Splink's ``CustomComparison``, keeping the description it is given (Splink 5.0
+    stores it but reports its class name instead)."""
+
+    def create_description(self) -> str:
+        description: str = self._description or "CustomComparison"
+        return description
+
+
+def _null(column: str, label: str = "null") -> Level:
+    return level(label, is_null(column), is_null_level=True)
+
+
+def _name(column: str, other: str, output: str, second: str | None) -> Comparison:
     frequency = {"tf_adjustment_column": column, "tf_minimum_u_value": 0.001}
-    levels: list[Any] = [
-        _level(f"{left} IS NULL OR {right} IS NULL", "null", is_null_level=True),
-        _level(f"{left} = {right}", "exact", tf_adjustment_weight=1.0, **frequency),
-        _level(f"damerau_levenshtein({left}, {right}) <= 1", "one edit",
-               tf_adjustment_weight=0.5, **frequency),
-        _level(f"jaro_winkler_similarity({left}, {right}) >= 0.92", "Jaro-Winkler >= 0.92"),
-        _level(f"damerau_levenshtein({left}, {other_right}) <= 1", "swapped with the other name"),
-    ]  # fmt: skip
+    levels = [
+        _null(column),
+        level("exact", equal(column), tf_adjustment_weight=1.0, **frequency),
+        level("one edit", edits(column, 1), tf_adjustment_weight=0.5, **frequency),
+        level("Jaro-Winkler >= 0.92", jaro_winkler(column, 0.92)),
+        level("swapped with the other name", edits(column, 1, other)),
+    ]
     if second is not None:
-        levels.append(_level(
-            f"damerau_levenshtein({left}, {second}_r) <= 1 OR "
-            f"damerau_levenshtein({second}_l, {right}) <= 1",
-            "surnames swapped",
-        ))  # fmt: skip
+        swapped = any_of(edits(column, 1, second), edits(second, 1, column))
+        levels.append(level("surnames swapped", swapped))
+    phonetic = any_of(equal(f"{column}_ny"), equal(f"{column}_mp"))
     levels += [
-        _level(f"{column}_ny_l = {column}_ny_r OR {column}_mp_l = {column}_mp_r",
-               "same NYSIIS or metaphone code"),
-        _level(f"jaro_winkler_similarity({left}, {right}) >= 0.8", "Jaro-Winkler >= 0.8"),
-        _level("ELSE", "else"),
-    ]  # fmt: skip
-    return cl.CustomComparison(levels, output_column_name=output)
+        level("same NYSIIS or metaphone code", phonetic),
+        level("Jaro-Winkler >= 0.8", jaro_winkler(column, 0.8)),
+        level("else", ELSE),
+    ]
+    return Comparison(output, tuple(levels))
 
 
-def _optional(column: str, output: str) -> Any:
-    return cl.CustomComparison([
-        _level(f"{column}_l IS NULL OR {column}_r IS NULL", "null", is_null_level=True),
-        _level(f"{column}_l = {column}_r", "exact"),
-        _level(f"damerau_levenshtein({column}_l, {column}_r) <= 1", "one edit"),
-        _level("ELSE", "else"),
-    ], output_column_name=output)  # fmt: skip
+def _optional(column: str, output: str) -> Comparison:
+    return Comparison(output, (
+        _null(column),
+        level("exact", equal(column)),
+        level("one edit", edits(column, 1)),
+        level("else", ELSE),
+    ))  # fmt: skip
 
 
-def _date_of_birth() -> Any:
-    return cl.CustomComparison([
-        _level("dob_l IS NULL OR dob_r IS NULL", "null", is_null_level=True),
-        _level("dob_l = dob_r", "exact"),
-        _level("damerau_levenshtein(dob_l, dob_r) <= 1 OR (dob_y_l = dob_y_r AND "
-               "dob_m_l = dob_d_r AND dob_d_l = dob_m_r)", "one digit, or day and month swapped"),
-        _level("damerau_levenshtein(dob_l, dob_r) <= 2", "two digits"),
-        _level("dob_y_l = dob_y_r", "same year"),
-        _level("ELSE", "else"),
-    ], output_column_name="date_of_birth")  # fmt: skip
+def _date_of_birth() -> Comparison:
+    swapped = all_of(equal("dob_y"), equal("dob_m", "dob_d"), equal("dob_d", "dob_m"))
+    return Comparison("date_of_birth", (
+        _null("dob"),
+        level("exact", equal("dob")),
+        level("one digit, or day and month swapped", any_of(edits("dob", 1), swapped)),
+        level("two digits", edits("dob", 2)),
+        level("same year", equal("dob_y")),
+        level("else", ELSE),
+    ))  # fmt: skip
+
+
+# The next three are Splink's ExactMatch, DamerauLevenshteinAtThresholds and
+# JaroWinklerAtThresholds written out (same levels, labels and descriptions), so that
+# every level has its Python twin.
+
+
+def _exact_match(column: str, *, frequency: bool = False) -> Comparison:
+    adjusted: dict[str, Any] = (
+        {"tf_adjustment_column": column, "tf_adjustment_weight": 1.0} if frequency else {}
+    )
+    return Comparison(column, (
+        _null(column, f"{column} is NULL"),
+        level(f"Exact match on {column}", equal(column), **adjusted),
+        level("All other comparisons", ELSE),
+    ), "ExactMatch")  # fmt: skip
+
+
+def _edits_at(column: str, thresholds: Sequence[int]) -> Comparison:
+    within = [level(f"Damerau-Levenshtein distance of {column} <= {n}", edits(column, n))
+              for n in thresholds]  # fmt: skip
+    listed = ", ".join(str(n) for n in thresholds)
+    return Comparison(column, (
+        _null(column, f"{column} is NULL"),
+        level(f"Exact match on {column}", equal(column)),
+        *within,
+        level("All other comparisons", ELSE),
+    ), f"Exact match '{column}' vs. Damerau-Levenshtein distance at thresholds {listed} "
+       "vs. anything else")  # fmt: skip
+
+
+def _jaro_winkler_at(column: str, thresholds: Sequence[float]) -> Comparison:
+    above = [level(f"Jaro-Winkler distance of {column} >= {t}", jaro_winkler(column, t))
+             for t in thresholds]  # fmt: skip
+    return Comparison(column, (
+        _null(column, f"{column} is NULL"),
+        level(f"Exact match on {column}", equal(column)),
+        *above,
+        level("All other comparisons", ELSE),
+    ), "JaroWinklerAtThresholds")  # fmt: skip
 
 
 NAME_DOB_BLOCKING: Final = (
@@ -130,7 +321,9 @@ class Design:
     registry: bool
     address: bool = False
 
-    def comparisons(self) -> list[Any]:
+    def comparisons(self) -> list[Comparison]:
+        """The comparisons, each level with its SQL (for Splink) and its Python twin
+        (for :mod:`movilidad.identity.scoring`), in Splink's order."""
         made = [
             _name("gn", "sn", "given_name", None),
             _name("sn", "gn", "surname", "sn2" if self.registry else None),
@@ -139,18 +332,22 @@ class Design:
         if self.registry:
             made += [_optional("sn2", "second_surname"), _optional("gn2", "other_given_names")]
         if self.fields == "all":
-            made.append(cl.DamerauLevenshteinAtThresholds("document", [1, 2]))
+            made.append(_edits_at("document", [1, 2]))
             if self.registry:
-                made += [cl.ExactMatch("phone"), cl.ExactMatch("sex"), cl.ExactMatch("nationality")]
+                made += [_exact_match("phone"), _exact_match("sex"), _exact_match("nationality")]
             if self.address:
                 made += [
-                    cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
-                    cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]),
-                    cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
-                    cl.JaroWinklerAtThresholds("suburb", [0.9, 0.7]),
-                    cl.ExactMatch("state"),
+                    _exact_match("street_number", frequency=True),
+                    _edits_at("postcode", [1, 2]),
+                    _jaro_winkler_at("address_1", [0.9, 0.7]),
+                    _jaro_winkler_at("suburb", [0.9, 0.7]),
+                    _exact_match("state"),
                 ]
         return made
+
+    def splink_comparisons(self) -> list[Any]:
+        """:meth:`comparisons` as Splink comparison objects."""
+        return [comparison.as_splink() for comparison in self.comparisons()]
 
     def date_of_birth_training(self) -> Any:
         """The blocking rule of the EM session that estimates the date-of-birth levels
@@ -207,7 +404,7 @@ def train(
               for frame, label in zip(frames, labels, strict=True)]  # fmt: skip
     settings = SettingsCreator(
         link_type="link_only" if len(tables) > 1 else "dedupe_only",
-        comparisons=design.comparisons(),
+        comparisons=design.splink_comparisons(),
         blocking_rules_to_generate_predictions=design.blocking(),
         retain_intermediate_calculation_columns=False,
     )
