@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from movilidad.applicants.models import ApplicantNationality
@@ -37,6 +37,7 @@ from movilidad.appointments.models import (
 )
 from movilidad.audit.services import record_event
 from movilidad.cases.models import Case, CaseStatus, SpecificNeed
+from movilidad.db.types import UTCDateTime
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household
 from movilidad.kernel.actors import ActorKind
@@ -262,6 +263,32 @@ def request_appointment(
     return request
 
 
+_FAST_REQUEST: Final = text(
+    "INSERT INTO appointment_requests (office_id, case_id, window_id, status, "
+    "idempotency_key, requested_at, after_no_show) "
+    "SELECT c.office_id, c.id, w.id, 'waiting', :key, :now, :no FROM cases c "
+    "JOIN request_windows w ON w.office_id = c.office_id "
+    "WHERE c.id = :case_id AND c.status IN ('submitted', 'pre_screened', 'interview_scheduled') "
+    "AND w.opens_at <= :now AND w.closes_at > :now "
+    "AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.case_id = c.id "
+    "AND a.status IN ('offered', 'confirmed')) "
+    "ON CONFLICT DO NOTHING"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def request_appointment_at_once(uow: UnitOfWork, case_id: int, *, key: str, now: datetime) -> bool:
+    """The common case of :func:`request_appointment` in one statement, for the rush
+    when a window opens: insert the household's request if its case may ask, a window
+    of its office is open, it holds no seat and has no live request (the partial unique
+    index) and ``key`` is new. Returns True when it inserted; False means "nothing was
+    inserted" — call :func:`request_appointment` to learn why or to get the existing
+    request. The same preconditions as :func:`request_appointment` (``MAY_REQUEST``)."""
+    result = uow.session.execute(
+        _FAST_REQUEST, {"key": key[:64], "now": now, "no": False, "case_id": case_id}
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
 def withdraw_request(uow: UnitOfWork, request: AppointmentRequest, now: datetime) -> None:
     """Take a waiting request out of the queue (the household no longer wants one)."""
     if request.status is RequestStatus.WAITING:
@@ -409,6 +436,13 @@ def _make_offers(
             select(Slot).where(Slot.id.in_({p.slot_id for p in placements}))
         )
     }
+    # One query for the households (the session holds objects weakly: keep them here).
+    cases = {
+        c.id: c
+        for c in uow.session.scalars(
+            select(Case).where(Case.id.in_({r.case_id for r in requests.values()}))
+        )
+    }
     appointments = []
     for placement in placements:
         request = requests[placement.request_id]
@@ -417,7 +451,7 @@ def _make_offers(
             slot_id=placement.slot_id, seat=placement.seat, case_id=request.case_id,
             status=AppointmentStatus.OFFERED, idempotency_key=f"run:{run.id}:{request.id}",
             offered_at=now, expires_at=now + hold, rule=placement.rule, request_id=request.id,
-            run_id=run.id,
+            run_id=run.id, case=cases[request.case_id],
         )  # fmt: skip
         uow.session.add(appointment)
         appointments.append(appointment)

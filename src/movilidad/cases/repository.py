@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from movilidad.applicants.models import (
     DOCUMENT_INDEX,
@@ -81,6 +81,11 @@ class CaseRepository:
 
     def get_case_by_id(self, case_id: int) -> Case | None:
         return self.session.get(Case, case_id)
+
+    def get_case_alone(self, case_id: int) -> Case | None:
+        """The case without its household, office or history joined in (they load on
+        first use): for a request that needs only its own columns."""
+        return self.session.get(Case, case_id, options=[lazyload("*")])
 
     def get_case_in_scope(self, scope: ScopeSet, reference: str) -> Case | None:
         """The case with ``reference`` (as typed) if it is within ``scope``; None for a

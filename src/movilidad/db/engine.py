@@ -3,8 +3,8 @@
 SQLite connections get ``journal_mode=WAL`` (readers do not block the writer),
 ``foreign_keys=ON`` (SQLite's default is off), ``synchronous=NORMAL`` in WAL (a
 committed transaction survives a process crash; WAL mode keeps the database intact
-on power loss) and a 5-second ``busy_timeout`` so concurrent writers wait instead of
-failing at once.
+on power loss) and a 30-second ``busy_timeout`` so concurrent writers wait instead of
+failing (a burst of 20,000 requests queues writers for seconds; with 5 s some failed).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -43,7 +43,7 @@ from movilidad.appointments.windows import (
     run_allocation,
     set_policy,
 )
-from movilidad.cases.models import Case
+from movilidad.cases.models import Case, CaseStatus
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household
@@ -368,3 +368,31 @@ def test_concurrent_requests_make_one_request_per_household(empty_database_url: 
             assert len({case for _, _, case in held}) == 20
     finally:
         engine.dispose()
+
+
+def test_the_one_statement_request_keeps_every_rule_of_the_full_one(uow: UnitOfWork) -> None:
+    """``request_appointment_at_once`` inserts only when the full use case would make a
+    new request; otherwise it inserts nothing and the full one answers."""
+    from movilidad.appointments.windows import MAY_REQUEST, request_appointment_at_once
+
+    office = _office(uow)
+    _window(uow, office)
+    case, closed = _households(uow, office, 2)
+    inside = OPENS + timedelta(hours=1)
+    assert not request_appointment_at_once(uow, case.id, key="early", now=OPENS - timedelta(1))
+    assert request_appointment_at_once(uow, case.id, key="k1", now=inside)
+    assert not request_appointment_at_once(uow, case.id, key="k1", now=inside)  # same key
+    assert not request_appointment_at_once(uow, case.id, key="k2", now=inside)  # live request
+    assert request_appointment(uow, case, key="k1", now=inside).idempotency_key == "k1"
+    closed.status = CaseStatus.CLOSED
+    uow.session.flush()
+    assert not request_appointment_at_once(uow, closed.id, key="k3", now=inside)
+    assert uow.session.scalar(select(func.count()).select_from(AppointmentRequest)) == 1
+    for status in MAY_REQUEST:  # the statement spells the statuses out: keep them in step
+        assert f"'{status.value}'" in str(_fast_sql())
+
+
+def _fast_sql() -> str:
+    from movilidad.appointments import windows
+
+    return str(windows._FAST_REQUEST)

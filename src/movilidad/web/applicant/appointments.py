@@ -33,6 +33,7 @@ from movilidad.appointments.windows import (
     next_window_of,
     open_window_of,
     request_appointment,
+    request_appointment_at_once,
     withdraw_request,
 )
 from movilidad.cases.models import Case
@@ -56,7 +57,7 @@ def signed_in_case(request: Request, uow: UoW) -> Case | None:
     """The case of the household signed in on this phone, or None."""
     secret: bytes = request.app.state.settings.secret_key_bytes()
     case_id = status.case_id_from_token(secret, request.cookies.get(STATUS_COOKIE, ""))
-    return CaseRepository(uow.session).get_case_by_id(case_id) if case_id else None
+    return CaseRepository(uow.session).get_case_alone(case_id) if case_id else None
 
 
 #: Outcome codes the status page explains (anything else is ignored).
@@ -104,12 +105,21 @@ def _holding(uow: UoW, case: Case, appointment_id: str) -> Appointment | None:
 @requires(PUBLIC)
 def ask(request: Request, uow: UoW, key: Annotated[str, Form(max_length=64)] = "") -> Response:
     """Ask for an interview in the open request window (once; asking again is the
-    same request)."""
-    case = signed_in_case(request, uow)
+    same request). The common case is one statement, so a rush of households when a
+    window opens is answered quickly."""
+    secret: bytes = request.app.state.settings.secret_key_bytes()
+    case_id = status.case_id_from_token(secret, request.cookies.get(STATUS_COOKIE, ""))
+    if case_id is None:
+        return RedirectResponse("/status", status_code=303)
+    key = key or new_key()
+    now = utcnow()
+    if request_appointment_at_once(uow, case_id, key=key, now=now):
+        return _back("requested")
+    case = CaseRepository(uow.session).get_case_alone(case_id)
     if case is None:
         return RedirectResponse("/status", status_code=303)
     try:
-        request_appointment(uow, case, key=key or new_key(), now=utcnow())
+        request_appointment(uow, case, key=key, now=now)
     except RequestRefused as refused:
         uow.rollback()
         return _back(refused.reason)
