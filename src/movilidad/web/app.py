@@ -220,6 +220,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     app.mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static")
+    # The interview request is matched first: it is the route hit hardest when a
+    # request window opens (route matching is linear in the routes before it).
+    app.include_router(appointment_routes.router)
     app.include_router(public_routes.router)
     app.include_router(staff_routes.router)
     app.include_router(referral_routes.router)
@@ -228,7 +231,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_appointment_routes.router)
     app.include_router(window_routes.router)
     app.include_router(status_routes.router)
-    app.include_router(appointment_routes.router)
     app.include_router(verify_routes.router)
     app.include_router(registration_routes.router)
     app.include_router(applicant_routes.router)  # last: its /{country} paths match widely
