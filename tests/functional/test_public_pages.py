@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from movilidad.config import Settings
 from movilidad.db.uow import UnitOfWork
-from movilidad.web.app import SECURITY_HEADERS, create_app
+from movilidad.web.app import create_app
+from movilidad.web.middleware import SECURITY_HEADERS
 from tests.factories import make_office
 
 TITLES = {

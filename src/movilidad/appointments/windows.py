@@ -282,11 +282,14 @@ def request_appointment_at_once(uow: UnitOfWork, case_id: int, *, key: str, now:
     of its office is open, it holds no seat and has no live request (the partial unique
     index) and ``key`` is new. Returns True when it inserted; False means "nothing was
     inserted" — call :func:`request_appointment` to learn why or to get the existing
-    request. The same preconditions as :func:`request_appointment` (``MAY_REQUEST``)."""
-    result = uow.session.execute(
+    request. The same preconditions as :func:`request_appointment` (``MAY_REQUEST``).
+
+    On SQLite the statement is committed when this returns, so the database's write
+    lock is held for that statement only (:meth:`UnitOfWork.execute_short_write`)."""
+    inserted = uow.execute_short_write(
         _FAST_REQUEST, {"key": key[:64], "now": now, "no": False, "case_id": case_id}
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return inserted == 1
 
 
 def withdraw_request(uow: UnitOfWork, request: AppointmentRequest, now: datetime) -> None:

@@ -35,7 +35,10 @@ def _on_sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout)
     # instead of one failing when it upgrades a stale read snapshot to a write.
     # Connections marked read_only (health checks) take no lock.
-    read_only = connection.get_execution_options().get("read_only", False)
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return  # each statement is its own transaction (UnitOfWork.execute_short_write)
+    read_only = options.get("read_only", False)
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import Connection, Executable
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -58,6 +59,24 @@ class UnitOfWork:
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
+
+    def execute_short_write(self, statement: Executable, params: dict[str, Any]) -> int:
+        """Run one write statement whose own conditions keep the data valid (an
+        ``INSERT … SELECT … ON CONFLICT DO NOTHING``) and return the number of rows it
+        changed; raises ``sqlalchemy`` errors.
+
+        On SQLite, whose write lock covers the whole database, the statement is a
+        transaction of its own, committed when this returns, on a connection apart from
+        the session's: the lock is then held inside one database call, not across the
+        rest of the request. Elsewhere (PostgreSQL locks rows), and when the session is
+        bound to a connection (an outer transaction of the caller's, as in tests), it
+        runs in the unit of work's transaction.
+        """
+        bind = self.session.get_bind()
+        if isinstance(bind, Connection) or bind.dialect.name != "sqlite":
+            return int(self.session.execute(statement, params).rowcount)  # type: ignore[attr-defined]
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return int(connection.execute(statement, params).rowcount)
 
     def rollback(self) -> None:
         self.session.rollback()

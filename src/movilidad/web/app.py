@@ -7,10 +7,6 @@ log, error pages) and routes. Nothing is created at import time.
 
 from __future__ import annotations
 
-import secrets
-import time
-from typing import Any
-
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,11 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from movilidad.config import Settings, load_settings
 from movilidad.consent.notices import load_notices
 from movilidad.db.engine import check_connection, make_engine, make_session_factory
-from movilidad.i18n import load_catalogues, parse_accept_language
+from movilidad.i18n import load_catalogues
 from movilidad.jobs.queue import JobQueue
 from movilidad.kernel.crypto import configure_cipher
 from movilidad.kernel.errors import ConfigError
-from movilidad.kernel.languages import SUPPORTED_LANGUAGES
 from movilidad.logs import configure_logging
 from movilidad.pathways.catalogue import Catalogue, CatalogueInvalid, load_catalogue
 from movilidad.referrals.recipients import load_recipients
@@ -35,8 +30,9 @@ from movilidad.web.applicant import registration as registration_routes
 from movilidad.web.applicant import routes as applicant_routes
 from movilidad.web.applicant import status as status_routes
 from movilidad.web.applicant import verify as verify_routes
+from movilidad.web.middleware import RequestContext
 from movilidad.web.public import routes as public_routes
-from movilidad.web.security import CSRF_COOKIE, PUBLIC, requires
+from movilidad.web.security import PUBLIC, requires
 from movilidad.web.staff import appointments as staff_appointment_routes
 from movilidad.web.staff import audit as audit_routes
 from movilidad.web.staff import bulk as bulk_routes
@@ -48,43 +44,7 @@ from movilidad.web.templating import TEMPLATE_DIR, Renderer
 
 log = structlog.get_logger("movilidad.web")
 
-LANGUAGE_COOKIE = "lang"
-LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-SECURITY_HEADERS: dict[str, str] = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-
 _ERROR_TEMPLATES = {400: "errors/400.html", 404: "errors/404.html", 405: "errors/405.html"}
-
-
-def choose_language(request: Request, default: str) -> tuple[str, bool]:
-    """The request's language and whether it was chosen now (``?lang=``).
-
-    Order: a supported ``?lang=`` parameter, then the ``lang`` cookie (the saved choice),
-    then ``Accept-Language``, then the configured default.
-    """
-    asked = request.query_params.get("lang", "").strip().lower()
-    if asked in SUPPORTED_LANGUAGES:
-        return asked, True
-    saved = request.cookies.get(LANGUAGE_COOKIE, "")
-    if saved in SUPPORTED_LANGUAGES:
-        return saved, False
-    accepted = parse_accept_language(request.headers.get("accept-language", ""))
-    return (accepted[0] if accepted else default), False
-
-
-def _route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
 
 
 def _load_catalogue_if_present(settings: Settings) -> Catalogue | None:
@@ -133,49 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     renderer: Renderer = app.state.renderer
-    secure_cookies = settings.base_url.startswith("https://")
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        request_id = secrets.token_hex(8)
-        request.state.request_id = request_id
-        language, chosen = choose_language(request, settings.default_language)
-        request.state.language = language
-        try:
-            response: Response = await call_next(request)
-        except Exception:
-            log.exception("unhandled_error", request_id=request_id, route=_route_template(request))
-            response = renderer.render(request, "errors/500.html", status_code=500)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        token = getattr(request.state, "csrf_token", None)
-        if token is not None and request.cookies.get(CSRF_COOKIE) != token:
-            response.set_cookie(
-                CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies
-            )
-        response.headers["X-Request-ID"] = request_id
-        response.headers.setdefault("Content-Language", language)
-        response.headers.setdefault("Vary", "Accept-Language, Cookie")
-        if chosen:
-            response.set_cookie(
-                LANGUAGE_COOKIE,
-                language,
-                max_age=LANGUAGE_COOKIE_MAX_AGE,
-                httponly=True,
-                samesite="lax",
-                secure=secure_cookies,
-            )
-        log.info(
-            "request",
-            request_id=request_id,
-            method=request.method,
-            route=_route_template(request),
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            lang=language,
-        )
-        return response
+    app.add_middleware(
+        RequestContext,
+        default_language=settings.default_language,
+        secure_cookies=settings.base_url.startswith("https://"),
+        error_page=lambda request: renderer.render(request, "errors/500.html", status_code=500),
+    )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
