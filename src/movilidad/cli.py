@@ -785,3 +785,62 @@ def dedupe_synth(
             writer.writerow(dataclasses.astuple(record))
     if output:
         console.print(f"{size} records written to {output}.")
+
+
+@dedupe_app.command("train")
+@friendly_errors
+def dedupe_train(
+    output: Annotated[Path, typer.Option(help="Model file (JSON) to write.")],
+    size: Annotated[
+        int, typer.Option(min=1000, max=5_000_000, help="Records of the synthetic registry.")
+    ] = 50_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic registry.")] = 1,
+) -> None:
+    """Train the registry's linkage model on a synthetic registry and write it as one
+    JSON file (movilidad.identity.model): the model the intake check scores with."""
+    import contextlib
+    import io
+
+    from movilidad.identity.model import train_registry_model, write_model
+
+    chatter = io.StringIO()
+    with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+        model = train_registry_model(size, seed)
+    write_model(model, output)
+    console.print(f"Model trained on {size} synthetic records written to {output}.")
+
+
+@dedupe_app.command("run")
+@friendly_errors
+def dedupe_run(
+    model: Annotated[
+        Path | None, typer.Option(help="Model file (default: the model shipped with Movilidad).")
+    ] = None,
+) -> None:
+    """Deduplicate the whole registry with Splink: score every blocked pair with the
+    trained model, cluster, and store the pairs at or above the review threshold for
+    staff review (unchanged pairs are left as they are). Prints one JSON object."""
+    import contextlib
+    import dataclasses
+    import io
+    import json
+
+    import movilidad.db.models  # noqa: F401 - every entity mapped (the pairs name staff)
+    from movilidad.identity.batch import run
+    from movilidad.identity.model import DEFAULT_MODEL, read_model
+    from movilidad.kernel.clock import utcnow
+
+    settings = load_settings()
+    _require_schema(settings)
+    configure_cipher(settings.data_key_bytes())
+    loaded = read_model(model or DEFAULT_MODEL)
+    engine = make_engine(settings.effective_database_url)
+    chatter = io.StringIO()
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+                report = run(uow, loaded, utcnow())
+            uow.commit()
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(dataclasses.asdict(report)))

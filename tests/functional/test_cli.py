@@ -253,3 +253,43 @@ def test_appointments_replay_confirms_a_run_and_catches_a_changed_one(tmp_path: 
         assert "no allocation run 999" in missing.stderr
     finally:
         engine.dispose()
+
+
+def test_dedupe_run_stores_the_pairs_and_leaves_them_alone_the_second_time(
+    tmp_path: Path,
+) -> None:
+    import json
+    from datetime import date
+
+    from movilidad.cases.services import open_case
+    from movilidad.config import load_settings
+    from movilidad.db.engine import make_engine, make_session_factory
+    from movilidad.db.uow import UnitOfWork
+    from movilidad.households.models import Household
+    from tests.factories import make_applicant, make_office
+
+    env = {"MOVILIDAD_DATA_DIR": str(tmp_path), "MOVILIDAD_DATA_ENCRYPTION_KEY": TEST_DATA_KEY}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    url = load_settings(data_dir=tmp_path, data_encryption_key=TEST_DATA_KEY).effective_database_url
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            office = make_office(code="t-dedupe")
+            uow.session.add(office)
+            for given, second in (("Yorgelis", "Quintero"), ("Yorgelis Maria", None)):
+                person = make_applicant(
+                    given_names=given, first_surname="Añez", second_surname=second,
+                    date_of_birth=date(1990, 5, 4),
+                )  # fmt: skip
+                open_case(uow, household=Household.form(person), office=office)
+            uow.commit()
+    finally:
+        engine.dispose()
+    first = run_cli("dedupe", "run", env=env)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["records"] == 2
+    assert report["written"] == 1
+    again = json.loads(run_cli("dedupe", "run", env=env).stdout)
+    assert again["written"] == 0
+    assert again["unchanged"] == 1

@@ -145,6 +145,9 @@ class Case(Base):
     specific_needs: Mapped[list[str] | None] = mapped_column(EncryptedJSON)
     #: argon2id hash of the applicant's access code (the code itself is never stored).
     access_code_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Blind index of the network address the registration was submitted from (see
+    #: :func:`movilidad.identity.indicators.network_index`); None when not known.
+    submission_network: Mapped[str | None] = mapped_column(String(64), index=True)
     #: Optimistic lock: bumped on every change; a change based on an older version fails.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -237,5 +240,36 @@ class Case(Base):
         self.close_reason = close_reason
         if pathway_id:
             self.referred_pathway_id = pathway_id
+        self.updated_at = at
+        return event
+
+    def reopen(
+        self,
+        status: CaseStatus,
+        *,
+        actor_staff_id: int,
+        note: str = "",
+        now: datetime | None = None,
+    ) -> CaseEvent:
+        """Undo a closing: put a closed case back in ``status``, the open status it had,
+        and record the event (a supervisor undoing a duplicate decision). Raises
+        :class:`TransitionNotAllowed` when the case is not closed or ``status`` is not an
+        open status."""
+        if self.status is not CaseStatus.CLOSED:
+            raise TransitionNotAllowed("only a closed case can be reopened")
+        if status in TERMINAL:
+            raise TransitionNotAllowed(f"a case cannot be reopened as {status}")
+        at = now or utcnow()
+        event = CaseEvent(
+            from_status=self.status,
+            to_status=status,
+            actor_kind=ActorKind.STAFF,
+            actor_staff_id=actor_staff_id,
+            note=note,
+            occurred_at=at,
+        )
+        self.events.append(event)
+        self.status = status
+        self.close_reason = None
         self.updated_at = at
         return event

@@ -59,8 +59,12 @@ class CaseFilters:
     #: "me" (with ``staff_id``), "none" (unassigned) or "" (anyone).
     assignee: str = ""
     staff_id: int | None = None
-    #: "vulnerable" (a specific need recorded) or "" (any).
+    #: "vulnerable" (a specific need recorded), "duplicate" (with ``only_case_ids``) or
+    #: "" (any).
     flag: str = ""
+    #: When set, only these cases (the "possible duplicate" flag: the cases with an
+    #: open match candidate, see ``identity.repository.case_ids_with_open_candidates``).
+    only_case_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class CaseRepository:
             query = query.where(Case.assigned_staff_id.is_(None))
         if filters.flag == "vulnerable":
             query = query.where(Case.vulnerable.is_(True))
+        if filters.only_case_ids is not None:
+            query = query.where(Case.id.in_(sorted(filters.only_case_ids)))
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, filters.page), pages)

@@ -11,6 +11,7 @@ from movilidad.consent.models import ConsentRecord
 from movilidad.db.base import Base
 from movilidad.documents.models import DocumentFile
 from movilidad.households.models import Household, HouseholdMember
+from movilidad.identity.models import IdentityKey, MatchCandidate
 from movilidad.jobs.models import JobFailure
 from movilidad.notifications.models import Notification, VerificationCode
 from movilidad.offices.models import Office
@@ -37,7 +38,9 @@ __all__ = [
     "Household",
     "HouseholdMember",
     "IdentityDocument",
+    "IdentityKey",
     "JobFailure",
+    "MatchCandidate",
     "Notification",
     "Office",
     "OpeningHours",

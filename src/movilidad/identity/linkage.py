@@ -41,13 +41,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
-
-import pandas as pd
-import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from movilidad.identity.strings import jaro_winkler_similarity, within_edits
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from splink import Linker
+
+# Splink, DuckDB and pandas are imported where a model is trained or run, not here: the
+# web app scores at intake with the Python twins of the levels and never loads them.
 
 Fields = Literal["all", "names-dob"]
 
@@ -191,20 +194,24 @@ class Comparison:
 
     def as_splink(self) -> Any:
         """The comparison as a Splink ``CustomComparison``."""
-        return _CustomComparison(
+        return _custom_comparison(
             [lv.as_splink() for lv in self.levels],
             output_column_name=self.output,
             comparison_description=self.description,
         )
 
 
-class _CustomComparison(cl.CustomComparison):
+def _custom_comparison(levels: list[Any], **options: Any) -> Any:
     """Splink's ``CustomComparison``, keeping the description it is given (Splink 5.0
     stores it but reports its class name instead)."""
+    import splink.comparison_library as cl
 
-    def create_description(self) -> str:
-        description: str = self._description or "CustomComparison"
-        return description
+    class Described(cl.CustomComparison):
+        def create_description(self) -> str:
+            description: str = self._description or "CustomComparison"
+            return description
+
+    return Described(levels, **options)
 
 
 def _null(column: str, label: str = "null") -> Level:
@@ -293,16 +300,26 @@ def _jaro_winkler_at(column: str, thresholds: Sequence[float]) -> Comparison:
     ), "JaroWinklerAtThresholds")  # fmt: skip
 
 
-NAME_DOB_BLOCKING: Final = (
-    block_on("b_dob"),
-    block_on("b_gn3", "b_sn3"),
+def block_on(*columns: str) -> Any:
+    """Splink's ``block_on`` (equality on every one of ``columns``)."""
+    from splink import block_on as splink_block_on
+
+    return splink_block_on(*columns)
+
+
+#: Blocking rules on names and date of birth: a tuple of columns is equality on all of
+#: them (``block_on``); a string is Splink SQL. :mod:`movilidad.identity.keys` writes
+#: the same rules as stored keys for the intake check.
+NAME_DOB_BLOCKING: Final[tuple[tuple[str, ...] | str, ...]] = (
+    ("b_dob",),
+    ("b_gn3", "b_sn3"),
     "l.b_gn_sx = r.b_sn_sx AND l.b_sn_sx = r.b_gn_sx",
-    block_on("b_gn", "b_sn1"),
-    block_on("b_sn", "b_gn1"),
-    block_on("b_sn_ny", "b_dob_y"),
-    block_on("b_gn_ny", "b_dob_y"),
-    block_on("b_dob_y", "b_dob_m", "b_sn1"),
-    block_on("b_sn_ny", "b_dob_md"),
+    ("b_gn", "b_sn1"),
+    ("b_sn", "b_gn1"),
+    ("b_sn_ny", "b_dob_y"),
+    ("b_gn_ny", "b_dob_y"),
+    ("b_dob_y", "b_dob_m", "b_sn1"),
+    ("b_sn_ny", "b_dob_md"),
 )
 DETERMINISTIC: Final = (
     "l.gn = r.gn AND l.dob = r.dob",
@@ -364,7 +381,8 @@ class Design:
         return block_on("b_gn3", "b_sn3")
 
     def blocking(self) -> list[Any]:
-        rules: list[Any] = list(NAME_DOB_BLOCKING)
+        rules: list[Any] = [rule if isinstance(rule, str) else block_on(*rule)
+                            for rule in NAME_DOB_BLOCKING]  # fmt: skip
         if self.registry:
             rules.append("l.b_sn = r.b_sn2 AND l.b_sn2 = r.b_sn")
         if self.fields == "all":
@@ -397,6 +415,8 @@ def train(
     the other) of feature rows (:mod:`movilidad.identity.features`). ``names`` are the
     datasets' display names (for linkage). Returns the trained linker, its model and
     the seconds it took."""
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
     started = time.perf_counter()
     db = DuckDBAPI()
     labels = list(names or [f"dataset_{n}" for n in range(len(frames))])

@@ -19,6 +19,9 @@ class Permission(StrEnum):
     APPOINTMENT_MANAGE = "appointments:appointment:manage"
     WINDOW_MANAGE = "appointments:window:manage"
     APPLICANT_READ = "applicants:applicant:read"
+    DUPLICATE_REVIEW = "identity:match:review"
+    DUPLICATE_UNDO = "identity:match:undo"
+    INDICATOR_READ = "identity:indicator:read"
     DOCUMENT_VIEW = "applicants:document:view"
     REFERRAL_READ = "referrals:referral:read"
     REPORT_READ = "reporting:aggregate:read"
@@ -45,19 +48,28 @@ _CASEWORK: Final = frozenset(
         Permission.APPLICANT_READ,
         Permission.DOCUMENT_VIEW,
         Permission.APPOINTMENT_MANAGE,
+        Permission.DUPLICATE_REVIEW,
     }
 )
 
 ROLE_PERMISSIONS: Final[dict[RoleName, frozenset[Permission]]] = {
     RoleName.CASEWORKER: _CASEWORK,
     RoleName.SUPERVISOR: _CASEWORK
-    | {Permission.CASE_BULK_CLOSE, Permission.AUDIT_READ, Permission.WINDOW_MANAGE},
+    | {
+        Permission.CASE_BULK_CLOSE,
+        Permission.AUDIT_READ,
+        Permission.WINDOW_MANAGE,
+        Permission.DUPLICATE_UNDO,
+        Permission.INDICATOR_READ,
+    },
     RoleName.OFFICE_MANAGER: _CASEWORK
     | {
         Permission.CASE_BULK_CLOSE,
         Permission.AUDIT_READ,
         Permission.REPORT_READ,
         Permission.WINDOW_MANAGE,
+        Permission.DUPLICATE_UNDO,
+        Permission.INDICATOR_READ,
     },
     RoleName.PARTNER_LIAISON: frozenset({Permission.REFERRAL_READ}),
     RoleName.DATA_ANALYST: frozenset({Permission.REPORT_READ}),

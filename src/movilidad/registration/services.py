@@ -33,7 +33,11 @@ from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
 from movilidad.documents.services import discard_draft_files, draft_file
 from movilidad.households.models import Household, Relationship
+from movilidad.identity.indicators import network_index
+from movilidad.identity.intake import check_case
+from movilidad.identity.model import load_model
 from movilidad.kernel.actors import ActorKind
+from movilidad.kernel.clock import utcnow
 from movilidad.kernel.contact import (
     InvalidEmail,
     InvalidPhone,
@@ -328,12 +332,17 @@ def submit_registration(
     today: date,
     screening_date: date,
     jobs: JobSender | None = None,
+    client_address: str | None = None,
 ) -> tuple[Case, bool]:
     """Create the applicants, household and case from a complete draft, screen it,
     remember the access code to show once, and queue the confirmation message on the
     chosen channel (sent by ``jobs`` after the commit; it never carries the code).
-    Returns (case, created); a second call for the same pre-check returns the first
-    case with created=False."""
+    ``client_address`` (the submitting client's IP address) is kept only as a blind
+    index, for the fraud indicators. Runs the intake check
+    (:func:`movilidad.identity.intake.check_case`): possible earlier registrations of the
+    same people are stored for staff review; nothing of it changes what the applicant
+    sees. Returns (case, created); a second call for the
+    same pre-check returns the first case with created=False."""
     precheck = uow.session.scalars(
         select(PrecheckSession)
         .where(PrecheckSession.id == precheck_id)
@@ -354,6 +363,7 @@ def submit_registration(
     household.answers = dict(precheck.answers)
     uow.session.add(household)
     case = open_case(uow, household=household, office=office)
+    case.submission_network = network_index(client_address)
     code = new_access_code()
     case.access_code_hash = hash_access_code(code)
     precheck.consent.household = household
@@ -367,6 +377,8 @@ def submit_registration(
     _attach_files(uow, precheck.id, people)
     precheck.registration = {}  # the draft is now the case: keep no second copy
     screen_case(uow, case, catalogue, as_of=screening_date, reason=ScreeningReason.REGISTRATION)
+    # The intake check: possible earlier registrations of these people, for staff only.
+    check_case(uow, case, load_model(), utcnow())
     queue_notification(
         uow, jobs, case, NotificationKind.REGISTRATION_RECEIVED, key=f"registration:{case.id}"
     )

@@ -28,6 +28,9 @@ from movilidad.cases.models import Case, CaseStatus, CloseReason
 from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household, Relationship
+from movilidad.identity.intake import check_case
+from movilidad.identity.model import load_model
+from movilidad.identity.names import fold
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import today_utc, utcnow
 from movilidad.kernel.contact import InvalidPhone, normalize_phone
@@ -511,6 +514,42 @@ def _screen_demo_cases(
     return len(added), report.screened, len(report.changes)
 
 
+#: Households registered a second time in the demo (at most one in ten of the
+#: households asked for), as people do after a dropped connection: first given name
+#: only, no accents, second surname left out.
+DEMO_RE_REGISTRATIONS = 3
+
+
+def _seed_re_registrations(uow: UnitOfWork, rng: random.Random, count: int) -> int:
+    """Register ``count`` principal applicants again (a day or more later, at the same
+    office), then run the intake check over every case in registration order, so the
+    demo starts with blocking keys for everyone and a few suspected duplicates to
+    review. Returns the number of households registered again."""
+    cases = list(uow.session.scalars(select(Case).order_by(Case.id)))
+    open_ones = [case for case in cases if case.status is CaseStatus.SUBMITTED]
+    for case in rng.sample(open_ones, min(count, len(open_ones))):
+        first = case.household.principal
+        again = Applicant.register(
+            given_names=first.given_names.split()[0],
+            first_surname=fold(first.first_surname).title(),
+            second_surname=None,
+            date_of_birth=first.date_of_birth,
+            sex=first.sex,
+            nationalities=list(first.nationalities),
+            current_country=first.current_country,
+            preferred_language=first.preferred_language,
+            phone_e164=first.phone,
+        )
+        household = Household.form(again)
+        uow.session.add(household)
+        later = min(case.created_at + timedelta(days=rng.randint(1, 20)), utcnow())
+        cases.append(open_case(uow, household=household, office=case.office, now=later))
+    model = load_model()
+    for case in sorted(cases, key=lambda c: c.created_at):
+        check_case(uow, case, model, case.created_at)
+    return min(count, len(open_ones))
+
+
 def seed_demo(
     uow: UnitOfWork,
     *,
@@ -546,13 +585,18 @@ def seed_demo(
         rng = random.Random(rng_seed)  # noqa: S311 - synthetic data, not security
         gen = _Generator(rng, utcnow().date(), screening_date or date(2024, 12, 20))
         weights = [4, 2, 3, 2, 3]
-        for i in range(households):
+        again = min(DEMO_RE_REGISTRATIONS, households // 10)
+        for i in range(households - again):
             seed, office = rng.choices(office_rows, weights=weights)[0]
             applicants += _seed_household(uow, gen, seed, office)
             if progress is not None:
                 progress(1)
             if i % 25 == 24:
                 uow.commit()
+        applicants += _seed_re_registrations(uow, rng, again)
+        if progress is not None:
+            progress(again)
+        uow.commit()
     logins: list[DemoLogin] = []
     staff_repo = StaffRepository(uow.session)
     for username, full_name, role, office_code, country in _demo_accounts():

@@ -36,6 +36,8 @@ from movilidad.web.security import PUBLIC, requires
 from movilidad.web.staff import appointments as staff_appointment_routes
 from movilidad.web.staff import audit as audit_routes
 from movilidad.web.staff import bulk as bulk_routes
+from movilidad.web.staff import duplicates as duplicate_routes
+from movilidad.web.staff import indicators as indicator_routes
 from movilidad.web.staff import referrals as referral_routes
 from movilidad.web.staff import routes as staff_routes
 from movilidad.web.staff import windows as window_routes
@@ -154,6 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_routes.router)
     app.include_router(staff_appointment_routes.router)
     app.include_router(window_routes.router)
+    app.include_router(duplicate_routes.router)
+    app.include_router(indicator_routes.router)
     app.include_router(status_routes.router)
     app.include_router(verify_routes.router)
     app.include_router(registration_routes.router)

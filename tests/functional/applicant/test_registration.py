@@ -234,3 +234,31 @@ def test_a_country_with_two_offices_asks_which_is_nearest(
     with session_factory() as session:
         case = session.scalars(select(Case)).one()
         assert case.office.city == "Cali"
+
+
+def test_a_second_registration_of_the_same_person_is_flagged_for_staff_only(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    from movilidad.identity.models import MatchCandidate
+
+    _ready_to_register(client)
+    _post(client, "/col/register", PRINCIPAL)
+    _post(client, "/col/register/review", {})
+    first_done = client.get("/col/register/done").text
+    # The same person again, from another phone, leaving out the second surname and the
+    # accent, as after a dropped connection.
+    _ready_to_register(client)
+    again = {**PRINCIPAL, "given_names": "Yorgelis", "first_surname": "Anez",
+             "second_surname": "", "phone": "310 555 0123"}  # fmt: skip
+    assert _post(client, "/col/register", again).status_code == 303  # type: ignore[attr-defined]
+    _post(client, "/col/register/review", {})
+    second_done = client.get("/col/register/done").text
+    # The applicant is told nothing about the earlier registration.
+    strip = re.compile(r"<strong>[A-Z0-9-]+</strong>|[A-Z0-9]{3,4}-[A-Z0-9]{3,4}(-[A-Z0-9]+)?")
+    assert strip.sub("", first_done) == strip.sub("", second_done)
+    with session_factory() as session:
+        cases = session.scalars(select(Case).order_by(Case.id)).all()
+        assert len(cases) == 2
+        pair = session.scalars(select(MatchCandidate)).one()
+        assert {pair.case_id, pair.other_case_id} == {cases[0].id, cases[1].id}
+        assert pair.match_weight > 0

@@ -9,8 +9,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from movilidad.cases.models import Case
+from movilidad.cases.services import open_case
+from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household
+from movilidad.identity.models import MatchCandidate, MatchSource
+from movilidad.kernel.clock import utcnow
 from movilidad.kernel.permissions import ROLE_PERMISSIONS, Permission, RoleName
+from movilidad.offices.models import Office
 from movilidad.web.security import PUBLIC, STAFF_SIGNED_IN, route_table
+from tests.factories import make_applicant
 from tests.functional.staff.helpers import World, build_world, hidden_fields, sign_in
 
 USERS = {
@@ -22,6 +30,36 @@ USERS = {
     "analyst": (RoleName.DATA_ANALYST, None),
     "admin": (RoleName.ADMINISTRATOR, None),
 }
+
+
+PARAMETERS = ("{reference}", "{referral_id}", "{window_id}", "{candidate_id}")
+
+
+def add_candidates(factory: sessionmaker[Session], world: World) -> dict[int, int]:
+    """Case id → the id of an open match candidate pairing that case with a second
+    registration at the same office (stored as the intake check would store it)."""
+    found: dict[int, int] = {}
+    with UnitOfWork(factory) as uow:
+        for case in (world.case_bogota, world.case_lima):
+            office = uow.session.get(Office, case.office_id)
+            mine = uow.session.get(Case, case.id)
+            assert office is not None
+            assert mine is not None
+            other = open_case(uow, household=Household.form(make_applicant(given_names="Ana")),
+                              office=office)  # fmt: skip
+            uow.session.flush()
+            candidate = MatchCandidate(
+                applicant_id=mine.household.principal_applicant_id,
+                other_applicant_id=other.household.principal_applicant_id,
+                case_id=mine.id, other_case_id=other.id, match_weight=12.5,
+                match_probability=0.9998, band="likely_duplicate", comparisons=[],
+                values_digest="0" * 64, source=MatchSource.INTAKE, found_at=utcnow(),
+            )  # fmt: skip
+            uow.session.add(candidate)
+            uow.session.flush()
+            found[case.id] = candidate.id
+        uow.commit()
+    return found
 
 
 def test_every_route_declares_who_may_call_it(app: FastAPI) -> None:
@@ -48,6 +86,7 @@ def test_authorization_matrix(
     app: FastAPI, session_factory: sessionmaker[Session], username: str
 ) -> None:
     world: World = build_world(session_factory)
+    candidates = add_candidates(session_factory, world)
     cases = {"bogota": world.case_bogota, "lima": world.case_lima}
     role, home = USERS[username]
     checked = 0
@@ -57,9 +96,7 @@ def test_authorization_matrix(
             if "GET" not in route.methods or route.path.startswith("/staff/two-factor"):
                 continue
             requirement = route.requirement
-            has_param = any(
-                name in route.path for name in ("{reference}", "{referral_id}", "{window_id}")
-            )
+            has_param = any(name in route.path for name in PARAMETERS)
             for where, case in cases.items():
                 in_scope = where == home
                 path = route.path.replace("{reference}", case.display_reference)
@@ -67,6 +104,7 @@ def test_authorization_matrix(
                 path = path.replace("{file_id}", str(world.scans[case.id]))
                 path = path.replace("{referral_id}", str(world.referrals[case.id]))
                 path = path.replace("{window_id}", str(world.windows[case.id]))
+                path = path.replace("{candidate_id}", str(candidates[case.id]))
                 response = client.get(path, follow_redirects=False)
                 expected = _expected(requirement, role, in_scope, has_param, route.path)
                 if requirement == PUBLIC and response.status_code == 303:
@@ -85,8 +123,9 @@ def test_authorization_matrix(
                 path = route.path.replace("{reference}", case.display_reference)
                 path = path.replace("{consent_id}", str(world.consents[case.id]))
                 path = path.replace("{window_id}", str(world.windows[case.id]))
+                path = path.replace("{candidate_id}", str(candidates[case.id]))
                 response = client.post(path, data={"csrf_token": csrf}, follow_redirects=False)
-                has_param = "{reference}" in route.path or "{window_id}" in route.path
+                has_param = any(name in route.path for name in PARAMETERS)
                 allowed = route.requirement in ROLE_PERMISSIONS[role] and (
                     in_scope or not has_param
                 )
@@ -102,6 +141,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(
     app: FastAPI, session_factory: sessionmaker[Session]
 ) -> None:
     world = build_world(session_factory)
+    candidates = add_candidates(session_factory, world)
     with TestClient(app) as client:
         for route in route_table(app):
             requirement = route.requirement
@@ -111,6 +151,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(
             path = path.replace("{country}", "col")
             path = path.replace("{file_id}", str(world.scans[world.case_bogota.id]))
             path = path.replace("{referral_id}", str(world.referrals[world.case_bogota.id]))
+            path = path.replace("{candidate_id}", str(candidates[world.case_bogota.id]))
             response = client.get(path, follow_redirects=False)
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/staff/sign-in?next=")

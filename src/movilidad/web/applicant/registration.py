@@ -272,6 +272,7 @@ def submit(request: Request, country: str, uow: UoW) -> Response:
         today=today_utc(),
         screening_date=request.app.state.settings.screening_day(),
         jobs=request.app.state.jobs,
+        client_address=request.client.host if request.client else None,
     )
     return _see_other(f"/{country.lower()}/register/done")
 

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
 
 import segno
+import structlog
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from movilidad.audit.services import record_event
@@ -26,6 +28,13 @@ from movilidad.cases.services import (
     transition_case,
 )
 from movilidad.documents.services import file_of_applicants, files_by_document
+from movilidad.identity.intake import check_case
+from movilidad.identity.model import load_model
+from movilidad.identity.repository import (
+    candidates_of_case,
+    case_ids_with_open_candidates,
+    count_open,
+)
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import utcnow
 from movilidad.kernel.permissions import Permission
@@ -49,8 +58,10 @@ from movilidad.web.deps import Render, UoW
 from movilidad.web.labels import REASON_LABELS, RELATIONSHIP_LABELS
 from movilidad.web.security import PUBLIC, STAFF_SIGNED_IN, requires, verify_csrf
 from movilidad.web.staff.deps import SESSION_COOKIE, StaffActor, staff_session
+from movilidad.web.staff.duplicates import BANDS, number_formatter
 
 router = APIRouter(prefix="/staff")
+log = structlog.get_logger("movilidad.web")
 
 
 def _(message: str) -> str:
@@ -312,10 +323,20 @@ def case_list(
     flag: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
     scope = actor.scope(Permission.CASE_READ)
+    duplicates = actor.can(Permission.DUPLICATE_REVIEW)
+    duplicate_scope = actor.scope(Permission.DUPLICATE_REVIEW)
+    flagged = (
+        frozenset(case_ids_with_open_candidates(uow.session, duplicate_scope))
+        if duplicates
+        else frozenset()
+    )
+    if flag != "vulnerable" and not (flag == "duplicate" and duplicates):
+        flag = ""
     filters = CaseFilters(
         status, office, nationality.upper(), reference, page, search,
         assignee=assignee if assignee in ("me", "none") else "",
-        staff_id=actor.staff_user_id, flag=flag if flag == "vulnerable" else "",
+        staff_id=actor.staff_user_id, flag=flag,
+        only_case_ids=flagged if flag == "duplicate" else None,
     )  # fmt: skip
     result = CaseRepository(uow.session).list_cases_in_scope(scope, filters)
     offices = [o for o in OfficeRepository(uow.session).list_offices() if _office_in(scope, o)]
@@ -332,8 +353,10 @@ def case_list(
     return render.render(
         request,
         "staff/case/list.html",
-        {"page": result, "filters": filters, "offices": offices, "today": utcnow()},
-    )
+        {"page": result, "filters": filters, "offices": offices, "today": utcnow(),
+         "can_review_duplicates": duplicates, "duplicate_ids": flagged,
+         "open_duplicates": count_open(uow.session, duplicate_scope) if duplicates else 0},
+    )  # fmt: skip
 
 
 def _office_in(scope: ScopeSet, office: Office) -> bool:
@@ -361,7 +384,25 @@ def case_detail(
         request_id=request.state.request_id,
         detail={"purpose": "casework"},
     )
+    _intake_check(uow, case)
     return _detail_page(request, uow, render, actor, case)
+
+
+def _intake_check(uow: UoW, case: Case) -> None:
+    """The intake check, run again when a caseworker opens a case: possible earlier or
+    later registrations of its people are stored for review. Without a readable model
+    file, or when another request stored the same pair at the same moment, the page is
+    shown as it is (the check runs again next time)."""
+    try:
+        model = load_model()
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("linkage_model_unavailable", error=type(exc).__name__)
+        return
+    try:
+        with uow.session.begin_nested():
+            check_case(uow, case, model, utcnow())
+    except IntegrityError:
+        log.info("intake_check_skipped", case=case.id)
 
 
 def _detail_page(
@@ -426,6 +467,13 @@ def _detail_page(
             "message_error": message_error,
             "max_message": MAX_MESSAGE,
             "form": form or {},
+            "duplicates": (
+                candidates_of_case(uow.session, actor.scope(Permission.DUPLICATE_REVIEW), case.id)
+                if actor.can(Permission.DUPLICATE_REVIEW)
+                else []
+            ),
+            "band_labels": BANDS,
+            "number": number_formatter(request.state.language),
         },
         status_code=status_code,
     )

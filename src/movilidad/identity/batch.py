@@ -1,0 +1,149 @@
+"""Batch deduplication of the whole registry (``movilidad dedupe run``).
+
+Every applicant with a case becomes a feature row; Splink (DuckDB, in process) scores
+every pair the model's blocking rules bring together, with the trained model's m and
+u and the registry's own term frequencies; the pairs at or above the review
+threshold are written to ``match_candidates`` with their match weight, the part of
+each comparison and their cluster (connected components of the pairs at the
+likely-duplicate threshold, Splink's ``cluster_pairwise_predictions_at_threshold``).
+Members of one household are never a pair.
+
+Re-running writes nothing for a pair whose compared values did not change since it
+was stored (same digest), and never brings back a pair decided *different people*
+on the same values or decided *same person*.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from movilidad.applicants.models import Applicant
+from movilidad.cases.models import Case
+from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household, HouseholdMember
+from movilidad.identity import intake, scoring
+from movilidad.identity.model import LIKELY_DUPLICATE, NEEDS_REVIEW, RegistryModel
+from movilidad.identity.models import MatchCandidate, MatchSource
+from movilidad.identity.scoring import match_probability
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What a run did. Counts of records and pairs; ``seconds`` wall time (loading,
+    scoring, clustering and writing)."""
+
+    records: int
+    pairs_scored: int
+    likely_duplicate: int
+    needs_review: int
+    written: int
+    unchanged: int
+    skipped_decided: int
+    clusters: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Person:
+    applicant: Applicant
+    case_id: int
+    household_id: int
+    row: dict[str, Any]
+
+
+def _registry(uow: UnitOfWork) -> dict[str, _Person]:
+    """Every applicant with a case (principal applicants and household members)."""
+    principals = (
+        select(Applicant, Case.id, Case.household_id)
+        .join(Household, Household.principal_applicant_id == Applicant.id)
+        .join(Case, Case.household_id == Household.id)
+    )
+    members = (
+        select(Applicant, Case.id, Case.household_id)
+        .join(HouseholdMember, HouseholdMember.applicant_id == Applicant.id)
+        .join(Case, Case.household_id == HouseholdMember.household_id)
+    )
+    found = [*uow.session.execute(principals).unique(), *uow.session.execute(members).unique()]
+    people: dict[str, _Person] = {}
+    for applicant, case_id, household_id in sorted(found, key=lambda row: row[0].id):
+        row = intake.feature_row(applicant)
+        people[row["unique_id"]] = _Person(applicant, case_id, household_id, row)
+    return people
+
+
+def score_registry(model: RegistryModel, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, str]]:
+    """Splink's predictions for every blocked pair of ``rows`` at or above the review
+    threshold, with ``model``'s parameters (a pandas frame: ``unique_id_l``,
+    ``unique_id_r``, ``match_weight``, ``match_probability``), and the clusters at the
+    likely-duplicate threshold (record id → cluster id, for records in a cluster of
+    two or more)."""
+    import pandas as pd
+    from splink import DuckDBAPI, Linker
+
+    table = DuckDBAPI().register(pd.DataFrame(rows), dataset_display_name="registry")
+    linker = Linker(table, dict(model.splink))
+    predicted = linker.inference.predict(
+        threshold_match_probability=match_probability(NEEDS_REVIEW)
+    )
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predicted, threshold_match_probability=match_probability(LIKELY_DUPLICATE)
+    ).as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    sizes = clustered.groupby("cluster_id")["unique_id"].transform("size")
+    together = clustered[sizes > 1]
+    clusters = dict(zip(together.unique_id.astype(str), together.cluster_id.astype(str),
+                        strict=True))  # fmt: skip
+    return predicted.as_pandas_dataframe(), clusters  # type: ignore[no-untyped-call]
+
+
+def run(uow: UnitOfWork, model: RegistryModel, now: datetime) -> BatchReport:
+    """Deduplicate the registry (see the module text); the caller commits. Returns the
+    report. Raises ``sqlalchemy`` errors and Splink's errors."""
+    started = time.perf_counter()
+    people = _registry(uow)
+    rows = [person.row for person in people.values()]
+    frequencies = scoring.term_frequencies(rows, scoring.frequency_columns(model.splink))
+    scorer = scoring.Scorer(model.splink, model.design, frequencies)
+    frame, clusters = score_registry(model, rows) if len(rows) > 1 else (None, {})
+    pairs: list[tuple[str, str, float]] = []
+    if frame is not None:
+        for left, right, weight in zip(frame.unique_id_l.astype(str),
+                                       frame.unique_id_r.astype(str),
+                                       frame.match_weight, strict=True):  # fmt: skip
+            if people[left].household_id != people[right].household_id:
+                pairs.append((left, right, float(weight)))
+    existing = {
+        (c.applicant_id, c.other_applicant_id): c.values_digest
+        for c in uow.session.scalars(select(MatchCandidate))
+    }
+    written = unchanged = skipped = likely = review = 0
+    for left, right, _ in pairs:
+        a, b = sorted((people[left], people[right]), key=lambda p: p.applicant.id)
+        score = scorer.score(a.row, b.row)
+        if score.match_weight >= LIKELY_DUPLICATE:
+            likely += 1
+        elif score.match_weight >= NEEDS_REVIEW:
+            review += 1
+        stored = existing.get((a.applicant.id, b.applicant.id))
+        if stored is not None and stored == intake.values_digest(a.row, b.row):
+            unchanged += 1
+            continue
+        candidate = intake.record_pair(
+            uow, (a.applicant, a.case_id, a.row), (b.applicant, b.case_id, b.row), score,
+            MatchSource.BATCH, now,
+        )  # fmt: skip
+        if candidate is None:
+            skipped += 1
+            continue
+        candidate.cluster = clusters.get(str(a.applicant.id))
+        written += 1
+    uow.session.flush()
+    return BatchReport(
+        records=len(rows), pairs_scored=len(pairs), likely_duplicate=likely,
+        needs_review=review, written=written, unchanged=unchanged, skipped_decided=skipped,
+        clusters=len(set(clusters.values())), seconds=round(time.perf_counter() - started, 2),
+    )  # fmt: skip

@@ -1,0 +1,224 @@
+"""The intake check: is someone in a new registration already registered?
+
+When a household registers (and when a caseworker opens its case), each of its people
+is turned into a feature row (:func:`applicant_record`, :func:`features.features`), its
+blocking keys are stored (:func:`index_applicant`), the registered people sharing a
+block are looked up through ``identity_keys`` (:func:`candidate_ids`, index lookups
+only), each is scored with the trained model (:class:`scoring.Scorer`, pure Python)
+and the best :data:`TOP` at or above the review threshold are kept as
+``match_candidates`` for staff. Nothing of this reaches the applicant: the page they
+see is the same whether or not a candidate was found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import delete, func, insert, select, union_all
+
+from movilidad.applicants.models import Applicant
+from movilidad.cases.models import Case
+from movilidad.db.uow import UnitOfWork
+from movilidad.households.models import Household, HouseholdMember
+from movilidad.identity import features, keys
+from movilidad.identity.model import RegistryModel, band_of
+from movilidad.identity.models import IdentityKey, MatchCandidate, MatchSource, MatchStatus
+from movilidad.identity.scoring import Score
+
+#: Candidates kept per person of the new registration (issue #7: top 5).
+TOP: Final = 5
+#: Registered people scored per person: those sharing the most blocking keys.
+LOOKUP: Final = 200
+
+
+def applicant_record(applicant: Applicant) -> dict[str, Any]:
+    """The applicant as a linkage record (the fields of :mod:`movilidad.identity.features`):
+    names, date of birth (ISO 8601), sex, first nationality (ISO 3166-1 alpha-3), phone
+    (E.164) and the first identity document's number; ``unique_id`` is the applicant
+    id (a string)."""
+    document = applicant.documents[0].number if applicant.documents else None
+    nationalities = applicant.nationalities
+    return {
+        "unique_id": str(applicant.id),
+        "given_names": applicant.given_names,
+        "first_surname": applicant.first_surname,
+        "second_surname": applicant.second_surname or "",
+        "date_of_birth": applicant.date_of_birth.isoformat(),
+        "sex": str(applicant.sex),
+        "nationality": nationalities[0] if nationalities else None,
+        "phone": applicant.phone,
+        "document_number": document,
+    }
+
+
+def feature_row(applicant: Applicant) -> dict[str, Any]:
+    """:func:`features.features` of :func:`applicant_record`."""
+    return features.features(applicant_record(applicant))
+
+
+def values_digest(left: dict[str, Any], right: dict[str, Any]) -> str:
+    """SHA-256 (hex) of two feature rows, without their ids: it changes when a value
+    the model compares changes."""
+    payload = [{k: v for k, v in row.items() if k != "unique_id"} for row in (left, right)]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def index_applicant(uow: UnitOfWork, applicant_id: int, row: dict[str, Any]) -> None:
+    """Replace the applicant's stored blocking keys with those of ``row``."""
+    session = uow.session
+    session.execute(delete(IdentityKey).where(IdentityKey.applicant_id == applicant_id))
+    stored = sorted(keys.stored_keys(row))
+    if stored:
+        session.execute(
+            insert(IdentityKey), [{"key": k, "applicant_id": applicant_id} for k in stored]
+        )
+
+
+def candidate_ids(
+    uow: UnitOfWork, row: dict[str, Any], exclude: Iterable[int], limit: int = LOOKUP
+) -> list[int]:
+    """Registered applicants sharing at least one block with ``row``, those sharing the
+    most keys first (then the most recent), at most ``limit``, without ``exclude``."""
+    wanted = sorted(keys.query_keys(row))
+    if not wanted:
+        return []
+    shared = func.count().label("shared")
+    query = (
+        select(IdentityKey.applicant_id, shared)
+        .where(IdentityKey.key.in_(wanted))
+        .group_by(IdentityKey.applicant_id)
+        .order_by(shared.desc(), IdentityKey.applicant_id.desc())
+        .limit(limit + len(set(exclude)))
+    )
+    skip = set(exclude)
+    found = [aid for aid, _ in uow.session.execute(query) if aid not in skip]
+    return found[:limit]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One registered person scored against a new one."""
+
+    applicant: Applicant
+    case_id: int
+    row: dict[str, Any]
+    score: Score
+
+
+def _cases_of(uow: UnitOfWork, applicant_ids: Sequence[int]) -> dict[int, int]:
+    """Applicant id → case id, for principal applicants and household members alike."""
+    members = (
+        select(HouseholdMember.applicant_id, Case.id)
+        .join(Case, Case.household_id == HouseholdMember.household_id)
+        .where(HouseholdMember.applicant_id.in_(applicant_ids))
+    )
+    principals = (
+        select(Household.principal_applicant_id, Case.id)
+        .join(Case, Case.household_id == Household.id)
+        .where(Household.principal_applicant_id.in_(applicant_ids))
+    )
+    rows = uow.session.execute(union_all(members, principals))
+    return {applicant_id: case_id for applicant_id, case_id in rows}
+
+
+def score_candidates(
+    uow: UnitOfWork, model: RegistryModel, applicant: Applicant, row: dict[str, Any],
+    exclude: Iterable[int],
+) -> list[Scored]:  # fmt: skip
+    """The registered people in the blocks of ``row`` (the feature row of
+    ``applicant``), scored, best first, those with a case only; ``exclude``: applicant
+    ids never to return (the person's own household)."""
+    ids = candidate_ids(uow, row, exclude)
+    if not ids:
+        return []
+    cases = _cases_of(uow, ids)
+    people = uow.session.scalars(select(Applicant).where(Applicant.id.in_(list(cases)))).all()
+    scored: list[Scored] = []
+    for other in people:
+        other_row = feature_row(other)
+        left, right = (row, other_row) if applicant.id < other.id else (other_row, row)
+        scored.append(Scored(other, cases[other.id], other_row, model.scorer.score(left, right)))
+    scored.sort(key=lambda s: (-s.score.match_weight, -s.applicant.id))
+    return scored
+
+
+def record_pair(
+    uow: UnitOfWork, a: tuple[Applicant, int, dict[str, Any]],
+    b: tuple[Applicant, int, dict[str, Any]], score: Score, source: MatchSource, now: datetime,
+) -> MatchCandidate | None:  # fmt: skip
+    """Store the scored pair (applicant, case id, feature row) × 2 as a match candidate,
+    or refresh the stored one. Returns the candidate, or None when the pair is below the
+    review threshold, was decided *same person*, or was decided *different people* on
+    the same values."""
+    band = band_of(score.match_weight)
+    if band is None:
+        return None
+    (first, first_case, first_row), (second, second_case, second_row) = sorted(
+        (a, b), key=lambda part: part[0].id
+    )
+    digest = values_digest(first_row, second_row)
+    existing = uow.session.scalar(
+        select(MatchCandidate).where(
+            MatchCandidate.applicant_id == first.id,
+            MatchCandidate.other_applicant_id == second.id,
+        )
+    )
+    if existing is not None:
+        if existing.status is MatchStatus.SAME_PERSON:
+            return None
+        if existing.status is MatchStatus.DIFFERENT_PEOPLE and existing.values_digest == digest:
+            return None
+        candidate = existing
+        if candidate.status is not MatchStatus.OPEN:  # found again: the values changed
+            candidate.found_at = now
+        candidate.status = MatchStatus.OPEN
+        candidate.decided_at = None
+        candidate.decided_by_staff_id = None
+    else:
+        candidate = MatchCandidate(applicant_id=first.id, other_applicant_id=second.id)
+        candidate.found_at = now  # kept when the pair is scored again
+        uow.session.add(candidate)
+    candidate.case_id = first_case
+    candidate.other_case_id = second_case
+    candidate.match_weight = round(score.match_weight, 4)
+    candidate.match_probability = score.match_probability
+    candidate.band = band
+    candidate.comparisons = [
+        {"comparison": part.comparison, "level": part.level, "label": part.label,
+         "weight": round(part.weight, 3), "tf_adjustment": round(part.tf_adjustment, 3)}
+        for part in score.comparisons
+    ]  # fmt: skip
+    candidate.values_digest = digest
+    candidate.source = source
+    return candidate
+
+
+def check_case(
+    uow: UnitOfWork, case: Case, model: RegistryModel, now: datetime
+) -> list[MatchCandidate]:
+    """Run the intake check for every person of ``case``'s household: store their
+    blocking keys, score the registered people in their blocks, and store the best
+    :data:`TOP` per person at or above the review threshold (other households only).
+    Returns the candidates stored or refreshed."""
+    household = case.household
+    members = [household.principal, *(member.applicant for member in household.members)]
+    own = {applicant.id for applicant in members}
+    stored: list[MatchCandidate] = []
+    for applicant in members:
+        row = feature_row(applicant)
+        index_applicant(uow, applicant.id, row)
+        best = score_candidates(uow, model, applicant, row, own)[:TOP]
+        for found in best:
+            pair = record_pair(
+                uow, (applicant, case.id, row), (found.applicant, found.case_id, found.row),
+                found.score, MatchSource.INTAKE, now,
+            )  # fmt: skip
+            if pair is not None:
+                stored.append(pair)
+    uow.session.flush()
+    return stored

@@ -1,0 +1,108 @@
+"""The registry's linkage model as a file: trained once, loaded by the web app and jobs.
+
+A model file is one JSON object:
+
+* ``design``: the :class:`linkage.Design` it was trained with (``fields``, ``registry``);
+* ``splink``: Splink's model JSON (λ, and m and u per comparison level);
+* ``frequencies``: the term-frequency tables of the columns the model adjusts by
+  (column → value → share of the non-null values), of the registry it was trained on;
+* ``trained_on``: where it came from (dataset, size, seed, Splink version, UTC time).
+
+The model shipped with Movilidad (``registry.json`` beside this module) was trained by
+``movilidad dedupe train --size 50000 --seed 1`` on the synthetic registry
+(:mod:`movilidad.identity.synth`, its documented error model): names, date of birth,
+document number, phone, sex and nationality. ``movilidad dedupe run --model FILE``
+scores with another model file; the intake check always uses the shipped one.
+
+Two thresholds on the match weight (bits) sort a scored pair: at or above
+:data:`LIKELY_DUPLICATE` (match probability ≥ 0.999) it is a *likely duplicate*; at or
+above :data:`NEEDS_REVIEW` (probability ≥ 0.5, the threshold of the evaluation's F1)
+it *needs review*; below, it is not shown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from movilidad.identity import features, linkage, scoring
+
+DEFAULT_MODEL: Final = Path(__file__).with_name("registry.json")
+#: Match weight (bits) from which a pair is a likely duplicate: probability 0.999.
+LIKELY_DUPLICATE: Final = 10.0
+#: Match weight (bits) from which a pair needs review: probability 0.5.
+NEEDS_REVIEW: Final = 0.0
+
+Band = Literal["likely_duplicate", "needs_review"]
+
+
+def band_of(match_weight: float) -> Band | None:
+    """The band of a pair scored ``match_weight`` bits, or None below :data:`NEEDS_REVIEW`."""
+    if match_weight >= LIKELY_DUPLICATE:
+        return "likely_duplicate"
+    if match_weight >= NEEDS_REVIEW:
+        return "needs_review"
+    return None
+
+
+@dataclass(frozen=True)
+class RegistryModel:
+    """A loaded model: its design, a ready :class:`scoring.Scorer` (with the term
+    frequencies of the registry it was trained on), provenance and Splink's JSON."""
+
+    design: linkage.Design
+    scorer: scoring.Scorer
+    trained_on: dict[str, Any]
+    #: Splink's model JSON (for a batch run).
+    splink: dict[str, Any]
+
+
+def train_registry_model(size: int, seed: int) -> dict[str, Any]:
+    """Train on a synthetic registry of ``size`` records (seed ``seed``) with every
+    registry field; returns the model file's object (see the module text). Takes
+    about a minute for 50,000 records on two cores."""
+    from movilidad.identity import synth
+
+    design = linkage.Design("all", registry=True)
+    records = list(synth.generate(size, seed))
+    rows = features.feature_rows({**asdict(r), "unique_id": str(r.record_id)} for r in records)
+    import pandas as pd
+
+    trained = linkage.train([pd.DataFrame(rows)], design)
+    columns = scoring.frequency_columns(trained.model)
+    return {
+        "design": {"fields": design.fields, "registry": design.registry},
+        "splink": trained.model,
+        "frequencies": scoring.term_frequencies(rows, columns),
+        "trained_on": {
+            "dataset": "synthetic", "size": size, "seed": seed,
+            "splink": metadata.version("splink"),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    }  # fmt: skip
+
+
+def write_model(model: dict[str, Any], path: Path) -> None:
+    """Write a model object (:func:`train_registry_model`) as JSON to ``path``."""
+    path.write_text(json.dumps(model, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+
+
+def read_model(path: Path) -> RegistryModel:
+    """Load the model file at ``path``. Raises ``OSError`` when it cannot be read,
+    ``ValueError`` (``json.JSONDecodeError`` included) when it is not a model of the
+    current design, ``KeyError`` when a part is missing."""
+    data = json.loads(path.read_text("utf-8"))
+    design = linkage.Design(data["design"]["fields"], registry=bool(data["design"]["registry"]))
+    scorer = scoring.Scorer(data["splink"], design, data.get("frequencies") or None)
+    return RegistryModel(design, scorer, dict(data.get("trained_on", {})), data["splink"])
+
+
+@cache
+def load_model(path: Path = DEFAULT_MODEL) -> RegistryModel:
+    """:func:`read_model`, once per process and path."""
+    return read_model(path)
