@@ -204,7 +204,10 @@ def check_case(
     """Run the intake check for every person of ``case``'s household: store their
     blocking keys, score the registered people in their blocks, and store the best
     :data:`TOP` per person at or above the review threshold (other households only).
-    Returns the candidates stored or refreshed."""
+    An open candidate of theirs that this check did not find again is scored again on
+    today's values: kept (refreshed) at or above the threshold, removed below it (a
+    suggestion nobody decided on that no longer holds). Returns the candidates stored
+    or refreshed."""
     household = case.household
     members = [household.principal, *(member.applicant for member in household.members)]
     own = {applicant.id for applicant in members}
@@ -220,5 +223,40 @@ def check_case(
             )  # fmt: skip
             if pair is not None:
                 stored.append(pair)
+        stored.extend(_rescore_open(uow, model, applicant, case.id, row, stored, now))
     uow.session.flush()
     return stored
+
+
+def _rescore_open(
+    uow: UnitOfWork, model: RegistryModel, applicant: Applicant, case_id: int,
+    row: dict[str, Any], done: list[MatchCandidate], now: datetime,
+) -> list[MatchCandidate]:  # fmt: skip
+    """Score again the applicant's open candidates not in ``done``; remove those now
+    below the review threshold. Returns those kept."""
+    seen = {id(candidate) for candidate in done}
+    kept: list[MatchCandidate] = []
+    open_pairs = uow.session.scalars(
+        select(MatchCandidate).where(
+            MatchCandidate.status == MatchStatus.OPEN,
+            (MatchCandidate.applicant_id == applicant.id)
+            | (MatchCandidate.other_applicant_id == applicant.id),
+        )
+    ).all()
+    for candidate in open_pairs:
+        if id(candidate) in seen:
+            continue
+        mine = candidate.applicant_id == applicant.id
+        other = candidate.other_applicant if mine else candidate.applicant
+        other_case = candidate.other_case_id if mine else candidate.case_id
+        other_row = feature_row(other)
+        left, right = (row, other_row) if applicant.id < other.id else (other_row, row)
+        score = model.scorer.score(left, right)
+        if band_of(score.match_weight) is None:
+            uow.session.delete(candidate)
+            continue
+        pair = record_pair(uow, (applicant, case_id, row), (other, other_case, other_row),
+                           score, MatchSource.INTAKE, now)  # fmt: skip
+        if pair is not None:
+            kept.append(pair)
+    return kept

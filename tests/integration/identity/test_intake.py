@@ -192,3 +192,18 @@ def test_staff_see_a_pair_only_when_both_cases_are_in_scope(
     assert list(open_candidates(uow.session, both)) == [pair]
     count = uow.session.scalar(select(func.count()).select_from(MatchCandidate))
     assert count == 1
+
+
+def test_an_open_pair_that_no_longer_holds_is_removed(uow: UnitOfWork, office: object) -> None:
+    _, again, pair = _pair(uow, office)
+    principal = again.household.principal
+    principal.given_names = "Jean Robert"
+    principal.first_surname = "Pierre"
+    principal.second_surname = None
+    principal.date_of_birth = date(1975, 1, 2)
+    principal.phone = None
+    principal.documents.clear()
+    uow.session.flush()
+    assert intake.check_case(uow, again, load_model(), NOW) == []
+    assert uow.session.scalar(select(func.count()).select_from(MatchCandidate)) == 0
+    assert pair not in uow.session
