@@ -709,6 +709,9 @@ def keys_rotate(
         engine.dispose()
     if output is None:
         os.replace(target, key_file)
+    report.indexes["identity_keys (rebuilt)"] = _reindex_identity_keys(
+        settings, _decode_data_key(new_key)
+    )
     for label, count in sorted({**report.fields, **report.indexes}.items()):
         console.print(f"  {label}: {count}")
     where = f"written to {output}" if output else f"now in {key_file}"
@@ -844,3 +847,32 @@ def dedupe_run(
     finally:
         engine.dispose()
     typer.echo(json.dumps(dataclasses.asdict(report)))
+
+
+def _reindex_identity_keys(settings: Settings, data_key: bytes) -> int:
+    """Rebuild every applicant's stored blocking keys under ``data_key``; returns how
+    many applicants were indexed."""
+    import movilidad.db.models  # noqa: F401 - every entity mapped
+    from movilidad.identity.intake import reindex_all
+
+    configure_cipher(data_key)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            count = reindex_all(uow)
+            uow.commit()
+    finally:
+        engine.dispose()
+    return count
+
+
+@dedupe_app.command("reindex")
+@friendly_errors
+def dedupe_reindex() -> None:
+    """Rebuild the stored blocking keys the check at registration looks people up by,
+    for everyone registered (needed once after upgrading a database that has
+    registrations; `keys rotate` does it itself)."""
+    settings = load_settings()
+    _require_schema(settings)
+    count = _reindex_identity_keys(settings, settings.data_key_bytes())
+    console.print(f"Blocking keys rebuilt for {count} people.")

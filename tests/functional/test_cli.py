@@ -170,6 +170,7 @@ def test_keys_rotate_moves_the_data_to_a_new_key_file(tmp_path: Path) -> None:
     before = key_file.read_text()
     rotated = run_cli("keys", "rotate", env=env)
     assert rotated.returncode == 0, rotated.stderr
+    assert "identity_keys (rebuilt)" in rotated.stdout
     assert key_file.read_text() != before
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert not (tmp_path / "data_encryption_key.new").exists()
@@ -285,6 +286,9 @@ def test_dedupe_run_stores_the_pairs_and_leaves_them_alone_the_second_time(
             uow.commit()
     finally:
         engine.dispose()
+    reindexed = run_cli("dedupe", "reindex", env=env)
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert "2 people" in reindexed.stdout
     first = run_cli("dedupe", "run", env=env)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, LargeBinary, Table, Text, select, update
+from sqlalchemy import Connection, LargeBinary, Table, Text, delete, select, update
 from sqlalchemy.sql.expression import type_coerce
 
 from movilidad.db.base import Base
@@ -107,4 +107,10 @@ def rotate_data_key(connection: Connection, old: FieldCipher, new: FieldCipher) 
                     {table.c[name]: type_coerce(value, LargeBinary if isinstance(value, bytes)
                                                 else Text) for name, value in values.items()}
                 ))  # fmt: skip
+    # Blocking keys are blind indexes of several fields at once: they are dropped here
+    # and rebuilt under the new key (movilidad.identity.intake.reindex_all).
+    from movilidad.identity.models import IdentityKey
+
+    dropped = connection.execute(delete(IdentityKey)).rowcount
+    report.indexes["identity_keys (dropped, rebuilt after)"] = int(dropped or 0)
     return report

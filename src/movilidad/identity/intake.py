@@ -260,3 +260,18 @@ def _rescore_open(
         if pair is not None:
             kept.append(pair)
     return kept
+
+
+def reindex_all(uow: UnitOfWork) -> int:
+    """Rebuild the stored blocking keys of every applicant with a case (after an
+    upgrade to a database without them, or a change of data key, which changes every
+    blind index). Returns the number of applicants indexed."""
+    uow.session.execute(delete(IdentityKey))
+    count = 0
+    for case in uow.session.scalars(select(Case).order_by(Case.id)):
+        household = case.household
+        for applicant in (household.principal, *(m.applicant for m in household.members)):
+            index_applicant(uow, applicant.id, feature_row(applicant))
+            count += 1
+    uow.session.flush()
+    return count

@@ -37,7 +37,8 @@ PARAMETERS = ("{reference}", "{referral_id}", "{window_id}", "{candidate_id}")
 
 def add_candidates(factory: sessionmaker[Session], world: World) -> dict[int, int]:
     """Case id → the id of an open match candidate pairing that case with a second
-    registration at the same office (stored as the intake check would store it)."""
+    registration of the same person at the same office (stored as the intake check
+    would store it)."""
     found: dict[int, int] = {}
     with UnitOfWork(factory) as uow:
         for case in (world.case_bogota, world.case_lima):
@@ -45,8 +46,12 @@ def add_candidates(factory: sessionmaker[Session], world: World) -> dict[int, in
             mine = uow.session.get(Case, case.id)
             assert office is not None
             assert mine is not None
-            other = open_case(uow, household=Household.form(make_applicant(given_names="Ana")),
-                              office=office)  # fmt: skip
+            # The same person registered again: opening a case re-scores its open
+            # pairs and removes those that no longer hold, so the pair must be real.
+            first = mine.household.principal
+            again = make_applicant(given_names=first.given_names, nationalities=["VEN"],
+                                   date_of_birth=first.date_of_birth)  # fmt: skip
+            other = open_case(uow, household=Household.form(again), office=office)
             uow.session.flush()
             candidate = MatchCandidate(
                 applicant_id=mine.household.principal_applicant_id,

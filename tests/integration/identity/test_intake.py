@@ -207,3 +207,19 @@ def test_an_open_pair_that_no_longer_holds_is_removed(uow: UnitOfWork, office: o
     assert intake.check_case(uow, again, load_model(), NOW) == []
     assert uow.session.scalar(select(func.count()).select_from(MatchCandidate)) == 0
     assert pair not in uow.session
+
+
+def test_reindexing_rebuilds_the_keys_the_check_finds_people_by(
+    uow: UnitOfWork, office: object
+) -> None:
+    first = _first(uow, office)
+    uow.session.execute(IdentityKey.__table__.delete())
+    again = _register(
+        uow, office, given_names="Maria", first_surname="Perez", second_surname=None,
+        date_of_birth=date(1990, 5, 14), nationalities=["VEN"],
+    )  # fmt: skip
+    assert intake.reindex_all(uow) >= 2
+    stored = set(uow.session.scalars(select(IdentityKey.applicant_id)))
+    assert first.household.principal_applicant_id in stored
+    [pair] = intake.check_case(uow, again, load_model(), NOW)
+    assert first.id in {pair.case_id, pair.other_case_id}
