@@ -49,6 +49,7 @@ bench: install ## Run the benchmarks (prints figures and the machine)
 	$(BIN)/python bench/rescreen_caseload.py
 	$(BIN)/python bench/appointment_burst.py
 	$(BIN)/python bench/identity_linkage.py
+	$(BIN)/python bench/identity_registry.py
 
 format: install ## Format Python and templates in place
 	$(BIN)/ruff format src tests migrations scripts bench

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
-from movilidad.applicants.models import Applicant
+from movilidad.applicants.models import Applicant, ApplicantNationality, IdentityDocument
 from movilidad.cases.models import Case
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household, HouseholdMember
-from movilidad.identity import intake, scoring
+from movilidad.identity import features, intake, scoring
 from movilidad.identity.model import LIKELY_DUPLICATE, NEEDS_REVIEW, RegistryModel
-from movilidad.identity.models import MatchCandidate, MatchSource
+from movilidad.identity.models import MatchCandidate, MatchSource, MatchStatus
 from movilidad.identity.scoring import match_probability
 
 
@@ -50,30 +50,62 @@ class BatchReport:
 
 @dataclass(frozen=True)
 class _Person:
-    applicant: Applicant
+    applicant_id: int
     case_id: int
     household_id: int
     row: dict[str, Any]
 
 
 def _registry(uow: UnitOfWork) -> dict[str, _Person]:
-    """Every applicant with a case (principal applicants and household members)."""
+    """Every applicant with a case (principal applicants and household members), read
+    column by column rather than as entities, so a registry of a million people fits
+    in memory; the feature rows are those :func:`intake.feature_row` gives."""
+    session = uow.session
+    nationalities = select(
+        ApplicantNationality.applicant_id, func.min(ApplicantNationality.country)
+    ).group_by(ApplicantNationality.applicant_id)
+    first_nationality = {aid: code for aid, code in session.execute(nationalities)}
+    first_document: dict[int, str] = {}
+    documents = select(IdentityDocument.applicant_id, IdentityDocument.number).order_by(
+        IdentityDocument.id
+    )
+    for applicant_id, number in session.execute(documents):
+        first_document.setdefault(applicant_id, number)
+    columns = (
+        Applicant.id, Applicant.given_names, Applicant.first_surname,
+        Applicant.second_surname, Applicant.date_of_birth, Applicant.sex, Applicant.phone,
+        Case.id, Case.household_id,
+    )  # fmt: skip
     principals = (
-        select(Applicant, Case.id, Case.household_id)
+        select(*columns)
         .join(Household, Household.principal_applicant_id == Applicant.id)
         .join(Case, Case.household_id == Household.id)
     )
     members = (
-        select(Applicant, Case.id, Case.household_id)
+        select(*columns)
         .join(HouseholdMember, HouseholdMember.applicant_id == Applicant.id)
         .join(Case, Case.household_id == HouseholdMember.household_id)
     )
-    found = [*uow.session.execute(principals).unique(), *uow.session.execute(members).unique()]
     people: dict[str, _Person] = {}
-    for applicant, case_id, household_id in sorted(found, key=lambda row: row[0].id):
-        row = intake.feature_row(applicant)
-        people[row["unique_id"]] = _Person(applicant, case_id, household_id, row)
-    return people
+    for query in (principals, members):
+        for aid, given, first, second, born, sex, phone, case_id, household_id in session.execute(
+            query.execution_options(yield_per=10_000)
+        ):
+            record = intake.linkage_record(
+                applicant_id=aid, given_names=given, first_surname=first,
+                second_surname=second, date_of_birth=born, sex=sex,
+                nationality=first_nationality.get(aid), phone=phone,
+                document_number=first_document.get(aid),
+            )  # fmt: skip
+            people[str(aid)] = _Person(aid, case_id, household_id, features.features(record))
+    return dict(sorted(people.items(), key=lambda item: item[1].applicant_id))
+
+
+def splink_settings(model: RegistryModel) -> dict[str, Any]:
+    """Splink's settings for a batch run: the model's parameters, with the blocking rules
+    of its design as the code defines them today (a model file keeps those it was
+    trained with)."""
+    return {**model.splink, "blocking_rules_to_generate_predictions": model.design.blocking()}
 
 
 def score_registry(model: RegistryModel, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, str]]:
@@ -86,7 +118,7 @@ def score_registry(model: RegistryModel, rows: list[dict[str, Any]]) -> tuple[An
     from splink import DuckDBAPI, Linker
 
     table = DuckDBAPI().register(pd.DataFrame(rows), dataset_display_name="registry")
-    linker = Linker(table, dict(model.splink))
+    linker = Linker(table, splink_settings(model))
     predicted = linker.inference.predict(
         threshold_match_probability=match_probability(NEEDS_REVIEW)
     )
@@ -106,8 +138,9 @@ def run(uow: UnitOfWork, model: RegistryModel, now: datetime) -> BatchReport:
     started = time.perf_counter()
     people = _registry(uow)
     rows = [person.row for person in people.values()]
+    model = model.for_registry(len(rows))
     frequencies = scoring.term_frequencies(rows, scoring.frequency_columns(model.splink))
-    scorer = scoring.Scorer(model.splink, model.design, frequencies)
+    scorer = scoring.Scorer(model.splink, model.design, frequencies)  # λ for this registry
     frame, clusters = score_registry(model, rows) if len(rows) > 1 else (None, {})
     pairs: list[tuple[str, str, float]] = []
     if frame is not None:
@@ -116,31 +149,49 @@ def run(uow: UnitOfWork, model: RegistryModel, now: datetime) -> BatchReport:
                                        frame.match_weight, strict=True):  # fmt: skip
             if people[left].household_id != people[right].household_id:
                 pairs.append((left, right, float(weight)))
-    existing = {
-        (c.applicant_id, c.other_applicant_id): c.values_digest
-        for c in uow.session.scalars(select(MatchCandidate))
-    }
+    stored = select(
+        MatchCandidate.applicant_id, MatchCandidate.other_applicant_id,
+        MatchCandidate.values_digest,
+    )  # fmt: skip
+    existing = {(a, b): digest for a, b, digest in uow.session.execute(stored)}
+    new: list[dict[str, Any]] = []
     written = unchanged = skipped = likely = review = 0
     for left, right, _ in pairs:
-        a, b = sorted((people[left], people[right]), key=lambda p: p.applicant.id)
+        a, b = sorted((people[left], people[right]), key=lambda p: p.applicant_id)
         score = scorer.score(a.row, b.row)
         if score.match_weight >= LIKELY_DUPLICATE:
             likely += 1
         elif score.match_weight >= NEEDS_REVIEW:
             review += 1
-        stored = existing.get((a.applicant.id, b.applicant.id))
-        if stored is not None and stored == intake.values_digest(a.row, b.row):
+        digest = intake.values_digest(a.row, b.row)
+        key = (a.applicant_id, b.applicant_id)
+        if key not in existing:
+            values = intake.candidate_values(score, digest)
+            if values is None:
+                skipped += 1  # on the threshold: Splink rounded up, Python down
+                continue
+            new.append({
+                **values, "applicant_id": a.applicant_id, "other_applicant_id": b.applicant_id,
+                "case_id": a.case_id, "other_case_id": b.case_id, "source": MatchSource.BATCH,
+                "status": MatchStatus.OPEN, "found_at": now,
+                "cluster": clusters.get(str(a.applicant_id)),
+            })  # fmt: skip
+            continue
+        if existing[key] == digest:
             unchanged += 1
             continue
         candidate = intake.record_pair(
-            uow, (a.applicant, a.case_id, a.row), (b.applicant, b.case_id, b.row), score,
+            uow, (a.applicant_id, a.case_id, a.row), (b.applicant_id, b.case_id, b.row), score,
             MatchSource.BATCH, now,
         )  # fmt: skip
         if candidate is None:
             skipped += 1
             continue
-        candidate.cluster = clusters.get(str(a.applicant.id))
+        candidate.cluster = clusters.get(str(a.applicant_id))
         written += 1
+    for start in range(0, len(new), 10_000):
+        uow.session.execute(insert(MatchCandidate), new[start : start + 10_000])
+    written += len(new)
     uow.session.flush()
     return BatchReport(
         records=len(rows), pairs_scored=len(pairs), likely_duplicate=likely,

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import delete, func, insert, select, union_all
@@ -36,24 +36,40 @@ TOP: Final = 5
 LOOKUP: Final = 200
 
 
+def linkage_record(
+    *, applicant_id: int, given_names: str, first_surname: str, second_surname: str | None,
+    date_of_birth: date, sex: str, nationality: str | None, phone: str | None,
+    document_number: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """A linkage record (the fields of :mod:`movilidad.identity.features`) from an
+    applicant's stored values: names, date of birth (ISO 8601), sex, first nationality
+    (ISO 3166-1 alpha-3), phone (E.164) and first identity document's number;
+    ``unique_id`` is the applicant id (a string)."""
+    return {
+        "unique_id": str(applicant_id),
+        "given_names": given_names,
+        "first_surname": first_surname,
+        "second_surname": second_surname or "",
+        "date_of_birth": date_of_birth.isoformat(),
+        "sex": str(sex),
+        "nationality": nationality,
+        "phone": phone,
+        "document_number": document_number,
+    }
+
+
 def applicant_record(applicant: Applicant) -> dict[str, Any]:
-    """The applicant as a linkage record (the fields of :mod:`movilidad.identity.features`):
-    names, date of birth (ISO 8601), sex, first nationality (ISO 3166-1 alpha-3), phone
-    (E.164) and the first identity document's number; ``unique_id`` is the applicant
-    id (a string)."""
+    """:func:`linkage_record` of ``applicant`` (its nationality first in alphabetical
+    order, its document first recorded)."""
     document = applicant.documents[0].number if applicant.documents else None
     nationalities = applicant.nationalities
-    return {
-        "unique_id": str(applicant.id),
-        "given_names": applicant.given_names,
-        "first_surname": applicant.first_surname,
-        "second_surname": applicant.second_surname or "",
-        "date_of_birth": applicant.date_of_birth.isoformat(),
-        "sex": str(applicant.sex),
-        "nationality": nationalities[0] if nationalities else None,
-        "phone": applicant.phone,
-        "document_number": document,
-    }
+    return linkage_record(
+        applicant_id=applicant.id, given_names=applicant.given_names,
+        first_surname=applicant.first_surname, second_surname=applicant.second_surname,
+        date_of_birth=applicant.date_of_birth, sex=applicant.sex,
+        nationality=nationalities[0] if nationalities else None, phone=applicant.phone,
+        document_number=document,
+    )  # fmt: skip
 
 
 def feature_row(applicant: Applicant) -> dict[str, Any]:
@@ -147,25 +163,45 @@ def score_candidates(
     return scored
 
 
-def record_pair(
-    uow: UnitOfWork, a: tuple[Applicant, int, dict[str, Any]],
-    b: tuple[Applicant, int, dict[str, Any]], score: Score, source: MatchSource, now: datetime,
-) -> MatchCandidate | None:  # fmt: skip
-    """Store the scored pair (applicant, case id, feature row) × 2 as a match candidate,
-    or refresh the stored one. Returns the candidate, or None when the pair is below the
-    review threshold, was decided *same person*, or was decided *different people* on
-    the same values."""
+def candidate_values(score: Score, digest: str) -> dict[str, Any] | None:
+    """The scored columns of a match candidate (``match_weight`` rounded to 1e-4 bits,
+    ``match_probability``, ``band``, ``comparisons``, ``values_digest``), or None below
+    the review threshold."""
     band = band_of(score.match_weight)
     if band is None:
         return None
+    return {
+        "match_weight": round(score.match_weight, 4),
+        "match_probability": score.match_probability,
+        "band": band,
+        "comparisons": [
+            {"comparison": part.comparison, "level": part.level, "label": part.label,
+             "weight": round(part.weight, 3), "tf_adjustment": round(part.tf_adjustment, 3)}
+            for part in score.comparisons
+        ],
+        "values_digest": digest,
+    }  # fmt: skip
+
+
+def record_pair(
+    uow: UnitOfWork, a: tuple[int, int, dict[str, Any]], b: tuple[int, int, dict[str, Any]],
+    score: Score, source: MatchSource, now: datetime,
+) -> MatchCandidate | None:  # fmt: skip
+    """Store the scored pair (applicant id, case id, feature row) × 2 as a match
+    candidate, or refresh the stored one. Returns the candidate, or None when the pair
+    is below the review threshold, was decided *same person*, or was decided
+    *different people* on the same values."""
     (first, first_case, first_row), (second, second_case, second_row) = sorted(
-        (a, b), key=lambda part: part[0].id
+        (a, b), key=lambda part: part[0]
     )
     digest = values_digest(first_row, second_row)
+    values = candidate_values(score, digest)
+    if values is None:
+        return None
     existing = uow.session.scalar(
         select(MatchCandidate).where(
-            MatchCandidate.applicant_id == first.id,
-            MatchCandidate.other_applicant_id == second.id,
+            MatchCandidate.applicant_id == first,
+            MatchCandidate.other_applicant_id == second,
         )
     )
     if existing is not None:
@@ -180,22 +216,22 @@ def record_pair(
         candidate.decided_at = None
         candidate.decided_by_staff_id = None
     else:
-        candidate = MatchCandidate(applicant_id=first.id, other_applicant_id=second.id)
+        candidate = MatchCandidate(applicant_id=first, other_applicant_id=second)
         candidate.found_at = now  # kept when the pair is scored again
         uow.session.add(candidate)
     candidate.case_id = first_case
     candidate.other_case_id = second_case
-    candidate.match_weight = round(score.match_weight, 4)
-    candidate.match_probability = score.match_probability
-    candidate.band = band
-    candidate.comparisons = [
-        {"comparison": part.comparison, "level": part.level, "label": part.label,
-         "weight": round(part.weight, 3), "tf_adjustment": round(part.tf_adjustment, 3)}
-        for part in score.comparisons
-    ]  # fmt: skip
-    candidate.values_digest = digest
+    for name, value in values.items():
+        setattr(candidate, name, value)
     candidate.source = source
     return candidate
+
+
+def registry_size(uow: UnitOfWork) -> int:
+    """The number of people registered, estimated by the highest applicant id (one
+    index lookup; an upper bound, as records removed under the retention policy leave
+    gaps). It sets the model's prior (:meth:`RegistryModel.prior_for`)."""
+    return int(uow.session.scalar(select(func.max(Applicant.id))) or 0)
 
 
 def check_case(
@@ -203,11 +239,13 @@ def check_case(
 ) -> list[MatchCandidate]:
     """Run the intake check for every person of ``case``'s household: store their
     blocking keys, score the registered people in their blocks, and store the best
-    :data:`TOP` per person at or above the review threshold (other households only).
+    :data:`TOP` per person at or above the review threshold (other households only),
+    with the model's prior set for the registry's size.
     An open candidate of theirs that this check did not find again is scored again on
     today's values: kept (refreshed) at or above the threshold, removed below it (a
     suggestion nobody decided on that no longer holds). Returns the candidates stored
     or refreshed."""
+    model = model.for_registry(registry_size(uow))
     household = case.household
     members = [household.principal, *(member.applicant for member in household.members)]
     own = {applicant.id for applicant in members}
@@ -218,7 +256,7 @@ def check_case(
         best = score_candidates(uow, model, applicant, row, own)[:TOP]
         for found in best:
             pair = record_pair(
-                uow, (applicant, case.id, row), (found.applicant, found.case_id, found.row),
+                uow, (applicant.id, case.id, row), (found.applicant.id, found.case_id, found.row),
                 found.score, MatchSource.INTAKE, now,
             )  # fmt: skip
             if pair is not None:
@@ -255,7 +293,7 @@ def _rescore_open(
         if band_of(score.match_weight) is None:
             uow.session.delete(candidate)
             continue
-        pair = record_pair(uow, (applicant, case_id, row), (other, other_case, other_row),
+        pair = record_pair(uow, (applicant.id, case_id, row), (other.id, other_case, other_row),
                            score, MatchSource.INTAKE, now)  # fmt: skip
         if pair is not None:
             kept.append(pair)

@@ -1,8 +1,8 @@
 """Blocking keys for the intake check: which registered people are worth scoring.
 
-The keys are the blocking rules of :data:`movilidad.identity.linkage.NAME_DOB_BLOCKING`
-plus the registry's (surnames in the other order, document number, phone), written as
-strings such as ``"gn3sn3:mar|per"``. Two records share a key exactly when the batch
+The keys are the registry's blocking rules
+(:data:`movilidad.identity.linkage.REGISTRY_BLOCKING`), written as strings such as
+``"gn3sn3y:mar|per|1990"``. Two records share a key exactly when the batch
 deduplication's rule would put them in the same block, so the intake check sees the
 pairs the batch run sees. A rule that compares different columns of the two records
 (the soundex of the given name against the other's surname, the surnames swapped) has
@@ -19,25 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from movilidad.identity.linkage import REGISTRY_BLOCKING
 from movilidad.kernel.crypto import get_cipher
 
 BLOCKING_KEY_PURPOSE: Final = "identity-blocking-key"
 KEY_CHARS: Final = 32
 
 #: (rule name, columns of the record, columns of the other record).
-_RULES: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
-    ("dob", ("b_dob",), ("b_dob",)),
-    ("gn3sn3", ("b_gn3", "b_sn3"), ("b_gn3", "b_sn3")),
-    ("sxswap", ("b_gn_sx", "b_sn_sx"), ("b_sn_sx", "b_gn_sx")),
-    ("gnsn1", ("b_gn", "b_sn1"), ("b_gn", "b_sn1")),
-    ("sngn1", ("b_sn", "b_gn1"), ("b_sn", "b_gn1")),
-    ("snnyy", ("b_sn_ny", "b_dob_y"), ("b_sn_ny", "b_dob_y")),
-    ("gnnyy", ("b_gn_ny", "b_dob_y"), ("b_gn_ny", "b_dob_y")),
-    ("ymsn1", ("b_dob_y", "b_dob_m", "b_sn1"), ("b_dob_y", "b_dob_m", "b_sn1")),
-    ("snnymd", ("b_sn_ny", "b_dob_md"), ("b_sn_ny", "b_dob_md")),
-    ("snswap", ("b_sn", "b_sn2"), ("b_sn2", "b_sn")),
-    ("doc", ("b_document",), ("b_document",)),
-    ("phone", ("b_phone",), ("b_phone",)),
+_RULES: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = tuple(
+    (rule.name, rule.left, rule.other) for rule in REGISTRY_BLOCKING
 )
 
 

@@ -31,6 +31,7 @@ in that order to reproduce its scores exactly.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter
@@ -186,6 +187,15 @@ class Scorer:
         self._comparisons = tuple(
             self._compile(c, designed[c["output_column_name"]]) for c in model["comparisons"]
         )
+
+    def with_prior(self, probability: float) -> Scorer:
+        """The same scorer with λ (the probability that two random records match, 0–1
+        exclusive) set to ``probability``. Raises ``ValueError`` outside (0, 1)."""
+        if not 0.0 < probability < 1.0:
+            raise ValueError(f"λ must be between 0 and 1, not {probability}")
+        scorer = copy.copy(self)
+        scorer.prior_weight = math.log2(probability / (1 - probability))
+        return scorer
 
     @staticmethod
     def _compile(settings: Mapping[str, Any], comparison: linkage.Comparison) -> _Comparison:

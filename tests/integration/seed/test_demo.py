@@ -68,3 +68,20 @@ def test_demo_cases_are_screened_at_registration_and_today(uow: UnitOfWork) -> N
     )
     assert again.pathway_versions_added == 0
     assert again.cases_rescreened == 0  # nothing changed: no new screening
+
+
+def test_the_intake_check_flags_the_demo_re_registrations_and_nobody_else(
+    uow: UnitOfWork,
+) -> None:
+    from movilidad.identity.models import MatchCandidate
+    from movilidad.seed.demo import DEMO_RE_REGISTRATIONS
+
+    seed_demo(uow)
+    pairs = uow.session.scalars(select(MatchCandidate)).all()
+    assert len(pairs) == DEMO_RE_REGISTRATIONS
+    for pair in pairs:
+        first, again = pair.applicant, pair.other_applicant
+        assert pair.band == "likely_duplicate"
+        assert (first.date_of_birth, first.phone) == (again.date_of_birth, again.phone)
+        assert again.given_names == first.given_names.split()[0]
+        assert again.second_surname is None
