@@ -798,26 +798,67 @@ def dedupe_train(
         int, typer.Option(min=1000, max=5_000_000, help="Records of the synthetic registry.")
     ] = 50_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic registry.")] = 1,
+    from_registry: Annotated[
+        bool,
+        typer.Option(
+            "--from-registry",
+            help="Train on the people registered in the database instead of a synthetic "
+            "registry (at least 1,000; names shared by fewer than 10 people are left out "
+            "of the file's frequency tables).",
+        ),
+    ] = False,
 ) -> None:
-    """Train the registry's linkage model on a synthetic registry and write it as one
-    JSON file (movilidad.identity.model): the model the intake check scores with."""
+    """Train the registry's linkage model and write it as one JSON file
+    (movilidad.identity.model). Set MOVILIDAD_IDENTITY_MODEL to the file for the intake
+    check and `dedupe run` to use it."""
     import contextlib
     import io
 
-    from movilidad.identity.model import train_registry_model, write_model
+    from movilidad.identity.model import (
+        TooFewRecords,
+        train_on_rows,
+        train_registry_model,
+        write_model,
+    )
 
     chatter = io.StringIO()
-    with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
-        model = train_registry_model(size, seed)
+    if from_registry:
+        import movilidad.db.models  # noqa: F401 - every entity mapped
+        from movilidad.identity.batch import registry_rows
+
+        settings = load_settings()
+        _require_schema(settings)
+        configure_cipher(settings.data_key_bytes())
+        engine = make_engine(settings.effective_database_url)
+        try:
+            with UnitOfWork(make_session_factory(engine)) as uow:
+                rows = registry_rows(uow)
+        finally:
+            engine.dispose()
+        try:
+            with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+                model = train_on_rows(rows)
+        except TooFewRecords as exc:
+            console.print(f"[red]Cannot train:[/red] {exc}.")
+            raise typer.Exit(1) from None
+        what = f"{len(rows)} registered people"
+    else:
+        with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+            model = train_registry_model(size, seed)
+        what = f"{size} synthetic records"
     write_model(model, output)
-    console.print(f"Model trained on {size} synthetic records written to {output}.")
+    console.print(f"Model trained on {what} written to {output}.")
 
 
 @dedupe_app.command("run")
 @friendly_errors
 def dedupe_run(
     model: Annotated[
-        Path | None, typer.Option(help="Model file (default: the model shipped with Movilidad).")
+        Path | None,
+        typer.Option(
+            help="Model file (default: MOVILIDAD_IDENTITY_MODEL, else the model shipped "
+            "with Movilidad)."
+        ),
     ] = None,
 ) -> None:
     """Deduplicate the whole registry with Splink: score every blocked pair with the
@@ -836,7 +877,7 @@ def dedupe_run(
     settings = load_settings()
     _require_schema(settings)
     configure_cipher(settings.data_key_bytes())
-    loaded = read_model(model or DEFAULT_MODEL)
+    loaded = read_model(model or settings.identity_model or DEFAULT_MODEL)
     engine = make_engine(settings.effective_database_url)
     chatter = io.StringIO()
     try:

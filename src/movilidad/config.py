@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     #: empty: the header is ignored and the connection's address counts.
     trusted_proxies: str = ""
     log_level: str = "INFO"
+    #: Record-linkage model file for the intake check and ``dedupe run`` (``movilidad
+    #: dedupe train``); empty: the model shipped with Movilidad.
+    identity_model: Path | None = None
 
     @field_validator("data_dir", mode="before")
     @classmethod

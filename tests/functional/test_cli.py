@@ -297,3 +297,8 @@ def test_dedupe_run_stores_the_pairs_and_leaves_them_alone_the_second_time(
     again = json.loads(run_cli("dedupe", "run", env=env).stdout)
     assert again["written"] == 0
     assert again["unchanged"] == 1
+    too_few = run_cli("dedupe", "train", "--from-registry", "--output",
+                      str(tmp_path / "model.json"), env=env)  # fmt: skip
+    assert too_few.returncode == 1
+    assert "the registry holds 2 people; training needs at least 1000" in too_few.stdout
+    assert not (tmp_path / "model.json").exists()

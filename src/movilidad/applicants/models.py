@@ -115,7 +115,9 @@ class Applicant(Base):
         cascade="all, delete-orphan", lazy="selectin"
     )
     documents: Mapped[list[IdentityDocument]] = relationship(
-        back_populates="applicant", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="applicant",
+        cascade="all, delete-orphan",
+        lazy="selectin",
         order_by="IdentityDocument.id",
     )
 

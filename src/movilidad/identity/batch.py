@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, insert, select
 
@@ -30,6 +30,9 @@ from movilidad.identity import features, intake, scoring
 from movilidad.identity.model import LIKELY_DUPLICATE, NEEDS_REVIEW, RegistryModel
 from movilidad.identity.models import MatchCandidate, MatchSource, MatchStatus
 from movilidad.identity.scoring import match_probability
+
+#: Where Splink runs a batch: DuckDB in this process, or Spark (local mode).
+Backend = Literal["duckdb", "spark"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,11 @@ def _registry(uow: UnitOfWork) -> dict[str, _Person]:
     return dict(sorted(people.items(), key=lambda item: item[1].applicant_id))
 
 
+def registry_rows(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """The feature row of every applicant with a case (for training on the registry)."""
+    return [person.row for person in _registry(uow).values()]
+
+
 def splink_settings(model: RegistryModel) -> dict[str, Any]:
     """Splink's settings for a batch run: the model's parameters, with the blocking rules
     of its design as the code defines them today (a model file keeps those it was
@@ -108,12 +116,20 @@ def splink_settings(model: RegistryModel) -> dict[str, Any]:
     return {**model.splink, "blocking_rules_to_generate_predictions": model.design.blocking()}
 
 
-def score_registry(model: RegistryModel, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, str]]:
+def score_registry(
+    model: RegistryModel, rows: list[dict[str, Any]], backend: Backend = "duckdb"
+) -> tuple[Any, dict[str, str]]:
     """Splink's predictions for every blocked pair of ``rows`` at or above the review
     threshold, with ``model``'s parameters (a pandas frame: ``unique_id_l``,
     ``unique_id_r``, ``match_weight``, ``match_probability``), and the clusters at the
     likely-duplicate threshold (record id → cluster id, for records in a cluster of
-    two or more)."""
+    two or more). ``backend``: Splink's engine, DuckDB in this process or Spark
+    (:func:`movilidad.identity.spark.score_registry`: the same pairs, weights and
+    clusters, cluster ids aside)."""
+    if backend == "spark":
+        from movilidad.identity import spark
+
+        return spark.score_registry(model, rows)
     import pandas as pd
     from splink import DuckDBAPI, Linker
 
@@ -132,16 +148,19 @@ def score_registry(model: RegistryModel, rows: list[dict[str, Any]]) -> tuple[An
     return predicted.as_pandas_dataframe(), clusters  # type: ignore[no-untyped-call]
 
 
-def run(uow: UnitOfWork, model: RegistryModel, now: datetime) -> BatchReport:
-    """Deduplicate the registry (see the module text); the caller commits. Returns the
-    report. Raises ``sqlalchemy`` errors and Splink's errors."""
+def run(
+    uow: UnitOfWork, model: RegistryModel, now: datetime, backend: Backend = "duckdb"
+) -> BatchReport:
+    """Deduplicate the registry (see the module text) with Splink on ``backend``
+    (:func:`score_registry`); the caller commits. Returns the report. Raises
+    ``sqlalchemy`` errors and Splink's (and Spark's) errors."""
     started = time.perf_counter()
     people = _registry(uow)
     rows = [person.row for person in people.values()]
     model = model.for_registry(len(rows))
     frequencies = scoring.term_frequencies(rows, scoring.frequency_columns(model.splink))
     scorer = scoring.Scorer(model.splink, model.design, frequencies)  # λ for this registry
-    frame, clusters = score_registry(model, rows) if len(rows) > 1 else (None, {})
+    frame, clusters = score_registry(model, rows, backend) if len(rows) > 1 else (None, {})
     pairs: list[tuple[str, str, float]] = []
     if frame is not None:
         for left, right, weight in zip(frame.unique_id_l.astype(str),

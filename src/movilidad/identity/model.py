@@ -12,7 +12,11 @@ The model shipped with Movilidad (``registry.json`` beside this module) was trai
 ``movilidad dedupe train --size 50000 --seed 1`` on the synthetic registry
 (:mod:`movilidad.identity.synth`, its documented error model): names, date of birth,
 document number, phone, sex and nationality. ``movilidad dedupe run --model FILE``
-scores with another model file; the intake check always uses the shipped one.
+scores with another model file. ``movilidad dedupe train --from-registry`` trains on
+the people registered in the database instead; setting ``MOVILIDAD_IDENTITY_MODEL`` to
+that file makes the intake check and the batch run use it (:func:`configure_model`).
+Such a file keeps a name's frequency only when at least :data:`SMALLEST_CELL` people
+share it.
 
 Two thresholds on the match weight (bits) sort a scored pair: at or above
 :data:`LIKELY_DUPLICATE` (match probability ≥ 0.999) it is a *likely duplicate*; at or
@@ -91,20 +95,59 @@ def train_registry_model(size: int, seed: int) -> dict[str, Any]:
     about a minute for 50,000 records on two cores."""
     from movilidad.identity import synth
 
-    design = linkage.Design("all", registry=True)
     records = list(synth.generate(size, seed))
     rows = features.feature_rows({**asdict(r), "unique_id": str(r.record_id)} for r in records)
+    return _train(rows, {"dataset": "synthetic", "size": size, "seed": seed}, smallest_cell=1)
+
+
+#: A registry-trained model file keeps the frequency of a name only when at least this
+#: many people share it (small-cell suppression): the file is not encrypted, and a
+#: list of rare names with their counts would say who is registered. A name left out
+#: gets no frequency adjustment, the same as a name never seen.
+SMALLEST_CELL: Final = 10
+#: Fewer people than this are too few to learn m and u from.
+MINIMUM_TRAINING_RECORDS: Final = 1_000
+
+
+class TooFewRecords(ValueError):
+    """The registry is too small to train on (the message says how many it holds)."""
+
+
+def train_on_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Train on the feature rows of the registry's people (:func:`intake.feature_row`,
+    one per applicant); returns the model file's object, its term frequencies
+    suppressed below :data:`SMALLEST_CELL` people. Raises :class:`TooFewRecords` below
+    :data:`MINIMUM_TRAINING_RECORDS` rows."""
+    if len(rows) < MINIMUM_TRAINING_RECORDS:
+        raise TooFewRecords(
+            f"the registry holds {len(rows)} people; training needs at least "
+            f"{MINIMUM_TRAINING_RECORDS}"
+        )
+    return _train(rows, {"dataset": "registry", "size": len(rows)}, smallest_cell=SMALLEST_CELL)
+
+
+def _train(
+    rows: list[dict[str, Any]], provenance: dict[str, Any], *, smallest_cell: int
+) -> dict[str, Any]:
     import pandas as pd
 
+    design = linkage.Design("all", registry=True)
     trained = linkage.train([pd.DataFrame(rows)], design)
     columns = scoring.frequency_columns(trained.model)
+    frequencies = scoring.term_frequencies(rows, columns)
+    if smallest_cell > 1:
+        counted = {column: sum(row[column] is not None for row in rows) for column in columns}
+        frequencies = {
+            column: {value: share for value, share in table.items()
+                     if round(share * counted[column]) >= smallest_cell}
+            for column, table in frequencies.items()
+        }  # fmt: skip
     return {
         "design": {"fields": design.fields, "registry": design.registry},
         "splink": trained.model,
-        "frequencies": scoring.term_frequencies(rows, columns),
+        "frequencies": frequencies,
         "trained_on": {
-            "dataset": "synthetic", "size": size, "seed": seed,
-            "splink": metadata.version("splink"),
+            **provenance, "smallest_cell": smallest_cell, "splink": metadata.version("splink"),
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     }  # fmt: skip
@@ -129,3 +172,23 @@ def read_model(path: Path) -> RegistryModel:
 def load_model(path: Path = DEFAULT_MODEL) -> RegistryModel:
     """:func:`read_model`, once per process and path."""
     return read_model(path)
+
+
+_configured: Path = DEFAULT_MODEL
+
+
+def configure_model(path: Path | None) -> RegistryModel:
+    """Make the model file at ``path`` (None: the shipped one) the one
+    :func:`current_model` returns, for the intake check and the batch run; loads it
+    now, so a bad file is reported when the process starts. Raises as
+    :func:`read_model`."""
+    global _configured
+    model = load_model(path or DEFAULT_MODEL)
+    _configured = path or DEFAULT_MODEL
+    return model
+
+
+def current_model() -> RegistryModel:
+    """The model set by :func:`configure_model` (``MOVILIDAD_IDENTITY_MODEL``), else
+    the shipped one."""
+    return load_model(_configured)

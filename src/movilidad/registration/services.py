@@ -35,7 +35,7 @@ from movilidad.documents.services import discard_draft_files, draft_file
 from movilidad.households.models import Household, Relationship
 from movilidad.identity.indicators import network_index
 from movilidad.identity.intake import check_case
-from movilidad.identity.model import load_model
+from movilidad.identity.model import current_model
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import utcnow
 from movilidad.kernel.contact import (
@@ -378,7 +378,7 @@ def submit_registration(
     precheck.registration = {}  # the draft is now the case: keep no second copy
     screen_case(uow, case, catalogue, as_of=screening_date, reason=ScreeningReason.REGISTRATION)
     # The intake check: possible earlier registrations of these people, for staff only.
-    check_case(uow, case, load_model(), utcnow())
+    check_case(uow, case, current_model(), utcnow())
     queue_notification(
         uow, jobs, case, NotificationKind.REGISTRATION_RECEIVED, key=f"registration:{case.id}"
     )

@@ -29,7 +29,7 @@ from movilidad.cases.services import open_case
 from movilidad.db.uow import UnitOfWork
 from movilidad.households.models import Household, Relationship
 from movilidad.identity.intake import check_case
-from movilidad.identity.model import load_model
+from movilidad.identity.model import current_model
 from movilidad.identity.names import fold
 from movilidad.kernel.actors import ActorKind
 from movilidad.kernel.clock import today_utc, utcnow
@@ -544,7 +544,7 @@ def _seed_re_registrations(uow: UnitOfWork, rng: random.Random, count: int) -> i
         uow.session.add(household)
         later = min(case.created_at + timedelta(days=rng.randint(1, 20)), utcnow())
         cases.append(open_case(uow, household=household, office=case.office, now=later))
-    model = load_model()
+    model = current_model()
     for case in sorted(cases, key=lambda c: c.created_at):
         check_case(uow, case, model, case.created_at)
     return min(count, len(open_ones))

@@ -19,6 +19,7 @@ from movilidad.config import Settings, load_settings
 from movilidad.consent.notices import load_notices
 from movilidad.db.engine import check_connection, make_engine, make_session_factory
 from movilidad.i18n import load_catalogues
+from movilidad.identity.model import configure_model
 from movilidad.jobs.queue import JobQueue
 from movilidad.kernel.crypto import configure_cipher
 from movilidad.kernel.errors import ConfigError
@@ -72,6 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     configure_cipher(settings.data_key_bytes())
+    try:
+        configure_model(settings.identity_model)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(
+            "MOVILIDAD_IDENTITY_MODEL", f"not a readable model file ({exc})"
+        ) from None
     engine = make_engine(settings.effective_database_url)
     catalogues = load_catalogues(settings.locale_dir)
 

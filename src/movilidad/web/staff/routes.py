@@ -29,7 +29,7 @@ from movilidad.cases.services import (
 )
 from movilidad.documents.services import file_of_applicants, files_by_document
 from movilidad.identity.intake import check_case
-from movilidad.identity.model import load_model
+from movilidad.identity.model import current_model
 from movilidad.identity.repository import (
     candidates_of_case,
     case_ids_with_open_candidates,
@@ -394,7 +394,7 @@ def _intake_check(uow: UoW, case: Case) -> None:
     file, or when another request stored the same pair at the same moment, the page is
     shown as it is (the check runs again next time)."""
     try:
-        model = load_model()
+        model = current_model()
     except (OSError, ValueError, KeyError) as exc:
         log.warning("linkage_model_unavailable", error=type(exc).__name__)
         return
