@@ -118,8 +118,8 @@ OFFICES: Final = (
         "America/Guayaquil",
         ("es", "en", "ht"),
         (("VEN", 55), ("COL", 20), ("HTI", 10), ("CUB", 10), ("NIC", 5)),
-        ("09",),
-        8,
+        ("099", "098", "096"),  # mobile ranges in use (phonenumbers' metadata)
+        7,
     ),
 )
 
