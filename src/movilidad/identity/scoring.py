@@ -72,6 +72,17 @@ def term_frequencies(
     return tables
 
 
+def column_frequencies(columns: Mapping[str, Sequence[Any]]) -> dict[str, dict[Any, float]]:
+    """:func:`term_frequencies` of the registry given as columns (name → one value per
+    record)."""
+    tables: dict[str, dict[Any, float]] = {}
+    for column, values in columns.items():
+        counted = Counter(value for value in values if value is not None)
+        total = sum(counted.values())
+        tables[column] = {value: n / total for value, n in counted.items()}
+    return tables
+
+
 def frequency_columns(model: Mapping[str, Any]) -> list[str]:
     """The columns whose term frequencies ``model`` (Splink's model JSON) adjusts by."""
     columns = {lv["tf_adjustment_column"] for c in model["comparisons"]
