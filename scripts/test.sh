@@ -8,6 +8,7 @@ BIN="${VENV:-.venv}/bin"
 PG_URL="${MOVILIDAD_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
 
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-java.sh
 bash scripts/ensure-postgres.sh
 
 echo "== Test suite on SQLite (with browser tests in Chromium) =="

@@ -735,6 +735,11 @@ class DedupeFields(StrEnum):
     NAMES_DOB = "names-dob"
 
 
+class DedupeBackend(StrEnum):
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
 @dedupe_app.command("evaluate")
 @friendly_errors
 def dedupe_evaluate(
@@ -860,6 +865,14 @@ def dedupe_run(
             "with Movilidad)."
         ),
     ] = None,
+    backend: Annotated[
+        DedupeBackend,
+        typer.Option(
+            help="Where the scoring runs: duckdb (inside this command, the fastest on one "
+            "machine) or spark (Apache Spark on this machine; needs Java 17 or later). "
+            "Both find the same pairs and clusters."
+        ),
+    ] = DedupeBackend.DUCKDB,
 ) -> None:
     """Deduplicate the whole registry with Splink: score every blocked pair with the
     trained model, cluster, and store the pairs at or above the review threshold for
@@ -870,10 +883,11 @@ def dedupe_run(
     import json
 
     import movilidad.db.models  # noqa: F401 - every entity mapped (the pairs name staff)
-    from movilidad.identity.batch import run
+    from movilidad.identity.batch import Backend, run
     from movilidad.identity.model import DEFAULT_MODEL, read_model
     from movilidad.kernel.clock import utcnow
 
+    where: Backend = "spark" if backend is DedupeBackend.SPARK else "duckdb"
     settings = load_settings()
     _require_schema(settings)
     configure_cipher(settings.data_key_bytes())
@@ -883,7 +897,7 @@ def dedupe_run(
     try:
         with UnitOfWork(make_session_factory(engine)) as uow:
             with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
-                report = run(uow, loaded, utcnow())
+                report = run(uow, loaded, utcnow(), where)
             uow.commit()
     finally:
         engine.dispose()

@@ -16,6 +16,7 @@ on the same values or decided *same person*.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -51,15 +52,33 @@ class BatchReport:
     seconds: float
 
 
+#: Feature rows (one dict per record), or feature columns (name → a value per record).
+Rows = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+
+
 @dataclass(frozen=True)
 class _Person:
     applicant_id: int
     case_id: int
     household_id: int
-    row: dict[str, Any]
+    position: int  # in the registry's columns
 
 
-def _registry(uow: UnitOfWork) -> dict[str, _Person]:
+@dataclass
+class _Registry:
+    """The registry as feature columns (column → one value per person, in applicant id
+    order), with each person's case and household: a million feature rows as dicts
+    would take gigabytes."""
+
+    people: dict[str, _Person]
+    columns: dict[str, list[Any]]
+
+    def row(self, person: _Person) -> dict[str, Any]:
+        """The person's feature row."""
+        return {name: values[person.position] for name, values in self.columns.items()}
+
+
+def _registry(uow: UnitOfWork) -> _Registry:
     """Every applicant with a case (principal applicants and household members), read
     column by column rather than as entities, so a registry of a million people fits
     in memory; the feature rows are those :func:`intake.feature_row` gives."""
@@ -74,39 +93,47 @@ def _registry(uow: UnitOfWork) -> dict[str, _Person]:
     )
     for applicant_id, number in session.execute(documents):
         first_document.setdefault(applicant_id, number)
-    columns = (
+    selected = (
         Applicant.id, Applicant.given_names, Applicant.first_surname,
         Applicant.second_surname, Applicant.date_of_birth, Applicant.sex, Applicant.phone,
         Case.id, Case.household_id,
     )  # fmt: skip
     principals = (
-        select(*columns)
+        select(*selected)
         .join(Household, Household.principal_applicant_id == Applicant.id)
         .join(Case, Case.household_id == Household.id)
     )
     members = (
-        select(*columns)
+        select(*selected)
         .join(HouseholdMember, HouseholdMember.applicant_id == Applicant.id)
         .join(Case, Case.household_id == HouseholdMember.household_id)
     )
-    people: dict[str, _Person] = {}
+    found: list[tuple[int, int, int, dict[str, Any]]] = []
     for query in (principals, members):
         for aid, given, first, second, born, sex, phone, case_id, household_id in session.execute(
             query.execution_options(yield_per=10_000)
         ):
-            record = intake.linkage_record(
+            found.append((aid, case_id, household_id, intake.linkage_record(
                 applicant_id=aid, given_names=given, first_surname=first,
                 second_surname=second, date_of_birth=born, sex=sex,
                 nationality=first_nationality.get(aid), phone=phone,
                 document_number=first_document.get(aid),
-            )  # fmt: skip
-            people[str(aid)] = _Person(aid, case_id, household_id, features.features(record))
-    return dict(sorted(people.items(), key=lambda item: item[1].applicant_id))
+            )))  # fmt: skip
+    found.sort(key=lambda item: item[0])
+    people: dict[str, _Person] = {}
+    columns: dict[str, list[Any]] = {}
+    for position, (aid, case_id, household_id, record) in enumerate(found):
+        row = features.features(record)
+        for name, value in row.items():
+            columns.setdefault(name, []).append(value)
+        people[str(aid)] = _Person(aid, case_id, household_id, position)
+    return _Registry(people, columns)
 
 
 def registry_rows(uow: UnitOfWork) -> list[dict[str, Any]]:
     """The feature row of every applicant with a case (for training on the registry)."""
-    return [person.row for person in _registry(uow).values()]
+    registry = _registry(uow)
+    return [registry.row(person) for person in registry.people.values()]
 
 
 def splink_settings(model: RegistryModel) -> dict[str, Any]:
@@ -117,9 +144,10 @@ def splink_settings(model: RegistryModel) -> dict[str, Any]:
 
 
 def score_registry(
-    model: RegistryModel, rows: list[dict[str, Any]], backend: Backend = "duckdb"
+    model: RegistryModel, rows: Rows, backend: Backend = "duckdb"
 ) -> tuple[Any, dict[str, str]]:
-    """Splink's predictions for every blocked pair of ``rows`` at or above the review
+    """Splink's predictions for every blocked pair of ``rows`` (feature rows, or feature
+    columns: name → one value per record) at or above the review
     threshold, with ``model``'s parameters (a pandas frame: ``unique_id_l``,
     ``unique_id_r``, ``match_weight``, ``match_probability``), and the clusters at the
     likely-duplicate threshold (record id → cluster id, for records in a cluster of
@@ -155,12 +183,16 @@ def run(
     (:func:`score_registry`); the caller commits. Returns the report. Raises
     ``sqlalchemy`` errors and Splink's (and Spark's) errors."""
     started = time.perf_counter()
-    people = _registry(uow)
-    rows = [person.row for person in people.values()]
-    model = model.for_registry(len(rows))
-    frequencies = scoring.term_frequencies(rows, scoring.frequency_columns(model.splink))
+    registry = _registry(uow)
+    people = registry.people
+    model = model.for_registry(len(people))
+    frequencies = scoring.column_frequencies(
+        {name: registry.columns[name] for name in scoring.frequency_columns(model.splink)}
+    )
     scorer = scoring.Scorer(model.splink, model.design, frequencies)  # λ for this registry
-    frame, clusters = score_registry(model, rows, backend) if len(rows) > 1 else (None, {})
+    frame, clusters = (
+        score_registry(model, registry.columns, backend) if len(people) > 1 else (None, {})
+    )
     pairs: list[tuple[str, str, float]] = []
     if frame is not None:
         for left, right, weight in zip(frame.unique_id_l.astype(str),
@@ -177,12 +209,13 @@ def run(
     written = unchanged = skipped = likely = review = 0
     for left, right, _ in pairs:
         a, b = sorted((people[left], people[right]), key=lambda p: p.applicant_id)
-        score = scorer.score(a.row, b.row)
+        a_row, b_row = registry.row(a), registry.row(b)
+        score = scorer.score(a_row, b_row)
         if score.match_weight >= LIKELY_DUPLICATE:
             likely += 1
         elif score.match_weight >= NEEDS_REVIEW:
             review += 1
-        digest = intake.values_digest(a.row, b.row)
+        digest = intake.values_digest(a_row, b_row)
         key = (a.applicant_id, b.applicant_id)
         if key not in existing:
             values = intake.candidate_values(score, digest)
@@ -200,7 +233,7 @@ def run(
             unchanged += 1
             continue
         candidate = intake.record_pair(
-            uow, (a.applicant_id, a.case_id, a.row), (b.applicant_id, b.case_id, b.row), score,
+            uow, (a.applicant_id, a.case_id, a_row), (b.applicant_id, b.case_id, b_row), score,
             MatchSource.BATCH, now,
         )  # fmt: skip
         if candidate is None:
@@ -213,7 +246,7 @@ def run(
     written += len(new)
     uow.session.flush()
     return BatchReport(
-        records=len(rows), pairs_scored=len(pairs), likely_duplicate=likely,
+        records=len(people), pairs_scored=len(pairs), likely_duplicate=likely,
         needs_review=review, written=written, unchanged=unchanged, skipped_decided=skipped,
         clusters=len(set(clusters.values())), seconds=round(time.perf_counter() - started, 2),
     )  # fmt: skip
